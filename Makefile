@@ -1,0 +1,66 @@
+# Down There: build, run and test on Debian 12.
+#
+#   make run          install what is missing, build, open the viewer
+#   make test         install what is missing, run every test
+#   make gpu-runtime  add the CUDA/TensorRT execution provider libraries
+#   make models       train the shipped model set (hours; resumable)
+
+SHELL := /bin/bash
+GO ?= go
+ORT_DIR := $(CURDIR)/.deps/onnxruntime-1.29.0
+ORT_LIB := $(ORT_DIR)/libonnxruntime.so.1
+TAGS := onnx
+BIN := bin/viewer
+
+export DOWNTHERE_ORT_LIB ?= $(ORT_LIB)
+export ONNXRUNTIME_SHARED_LIBRARY_PATH ?= $(ORT_LIB)
+export GOMLX_NO_AUTO_INSTALL := 1
+export LANG ?= C.UTF-8
+export LC_ALL ?= C.UTF-8
+export GOFLAGS := -tags=$(TAGS)
+
+.PHONY: deps gpu-runtime build run test test-go test-ui test-fuzz test-e2e \
+        fixtures models bench screenshots clean
+
+deps:
+	@scripts/install-deps
+
+gpu-runtime:
+	@scripts/install-deps --gpu
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/viewer
+
+run: build
+	./$(BIN) $(ARGS)
+
+test: deps test-go test-ui test-fuzz test-e2e
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+# Widgets are tested with Fyne's headless driver, which needs no cgo.
+test-ui:
+	CGO_ENABLED=0 GOFLAGS= $(GO) test -count=1 ./ui/...
+
+test-fuzz:
+	@scripts/fuzz-short
+
+test-e2e: build
+	@scripts/e2e-bad-input $(BIN)
+
+fixtures:
+	scripts/make-fixtures
+
+models: deps
+	scripts/train-default-models
+
+bench: deps
+	scripts/bench-all
+
+screenshots: build
+	scripts/screenshots $(BIN)
+
+clean:
+	rm -rf bin
