@@ -20,7 +20,7 @@ export LC_ALL ?= C.UTF-8
 export GOFLAGS := -tags=$(TAGS)
 
 .PHONY: deps gpu-runtime build run test test-go test-ui test-fuzz test-e2e \
-        fixtures models bench screenshots clean
+        fixtures models bench screenshots gpu-check clean
 
 deps:
 	@scripts/install-deps
@@ -64,3 +64,7 @@ screenshots: build
 
 clean:
 	rm -rf bin
+
+# Checks the CUDA path on a machine with an NVIDIA GPU, CUDA 13 and cuDNN 9.
+gpu-check: build
+	scripts/gpu-check gpu-check.txt

@@ -35,7 +35,8 @@ type Tensor struct {
 }
 
 // Normalization maps raw 8-bit channel values v in [0, 255] to model inputs
-// as (v/255 - Mean[c]) / Std[c], one entry per channel.
+// as (v/255 - Mean[c]) / Std[c]. Mean and Std hold one entry per channel, or
+// a single entry that applies to every channel.
 type Normalization struct {
 	Mean []float32 `json:"mean"`
 	Std  []float32 `json:"std"`

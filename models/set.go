@@ -50,18 +50,9 @@ func (s *Set) ModelPath(r Role) string {
 // manifest and checks every model file's sha256.
 func ReadSet(fsys fs.FS, dir string) (*Set, error) {
 	specPath := path.Join(dir, SetFileName)
-	data, err := fs.ReadFile(fsys, specPath)
+	spec, err := ReadSpec(fsys, dir)
 	if err != nil {
-		return nil, fmt.Errorf("read model set %s: %w", specPath, err)
-	}
-	var spec SetSpec
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&spec); err != nil {
-		return nil, fmt.Errorf("model set %s: %w: %v", specPath, ErrInvalid, err)
-	}
-	if spec.Name == "" {
-		return nil, fmt.Errorf("model set %s: %w: name is empty", specPath, ErrInvalid)
+		return nil, err
 	}
 	set := &Set{Spec: spec, Dir: dir, FS: fsys, Manifests: map[Role]*Manifest{}}
 	for _, r := range Roles {
@@ -79,6 +70,26 @@ func ReadSet(fsys fs.FS, dir string) (*Set, error) {
 		set.Manifests[r] = m
 	}
 	return set, nil
+}
+
+// ReadSpec reads and checks only the set.json of the model set in folder
+// dir of fsys, without reading its manifests or hashing its model files.
+func ReadSpec(fsys fs.FS, dir string) (SetSpec, error) {
+	var spec SetSpec
+	specPath := path.Join(dir, SetFileName)
+	data, err := fs.ReadFile(fsys, specPath)
+	if err != nil {
+		return spec, fmt.Errorf("read model set %s: %w", specPath, err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&spec); err != nil {
+		return spec, fmt.Errorf("model set %s: %w: %v", specPath, ErrInvalid, err)
+	}
+	if spec.Name == "" {
+		return spec, fmt.Errorf("model set %s: %w: name is empty", specPath, ErrInvalid)
+	}
+	return spec, nil
 }
 
 // Shipped holds the model sets that ship inside the binary, one folder per
