@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""Peer baseline for BenchmarkGANStep: one full cGAN training step of the
+default Down There architecture in PyTorch (Debian's python3-torch 1.13
+with OpenBLAS), 2 threads.
+
+A step is a discriminator update and then a generator update against the
+updated discriminator, both with Adam (lr 2e-4, betas 0.5/0.999), on random
+64x64 images, as in training/engine.go: base width 32, the condition
+through a learned 32-wide projection in both networks, a projection term
+and a 7-class auxiliary head in the discriminator, binary cross-entropy.
+
+Usage: /usr/bin/python3 scripts/bench-train-torch.py [--steps N]
+Prints one line per batch size: "batch B: S s/step (median of N)".
+This is a measurement tool only, never a runtime dependency.
+"""
+import argparse
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+W, COND, NOISE, PROJ, AUX = 32, 100, 100, 32, 7
+
+
+class Generator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(COND, PROJ)
+        self.fc = nn.Linear(PROJ + NOISE, 16 * 8 * W)
+        self.bn0 = nn.BatchNorm2d(8 * W)
+        chans = [8 * W, 4 * W, 2 * W, W]
+        self.ups = nn.ModuleList(nn.ConvTranspose2d(a, b, 4, 2, 1, bias=False) for a, b in zip(chans, chans[1:]))
+        self.bns = nn.ModuleList(nn.BatchNorm2d(b) for b in chans[1:])
+        self.out = nn.ConvTranspose2d(W, 3, 4, 2, 1)
+
+    def forward(self, cond, noise):
+        h = torch.cat([F.leaky_relu(self.proj(cond), 0.2), noise], 1)
+        h = F.leaky_relu(self.bn0(self.fc(h).view(-1, 8 * W, 4, 4)), 0.2)
+        for up, bn in zip(self.ups, self.bns):
+            h = F.leaky_relu(bn(up(h)), 0.2)
+        return torch.tanh(self.out(h))
+
+
+class Discriminator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, W, 4, 2, 1)
+        self.proj = nn.Linear(COND, PROJ)
+        chans = [W + PROJ, 2 * W, 4 * W, 8 * W]
+        self.convs = nn.ModuleList(nn.Conv2d(a, b, 4, 2, 1, bias=False) for a, b in zip(chans, chans[1:]))
+        self.bns = nn.ModuleList(nn.BatchNorm2d(b) for b in chans[1:])
+        self.score = nn.Linear(8 * W * 16, 1)
+        self.embed = nn.Linear(COND, 8 * W)
+        self.aux = nn.Linear(8 * W, AUX)
+
+    def forward(self, image, cond):
+        h = F.leaky_relu(self.conv1(image), 0.2)
+        tile = F.leaky_relu(self.proj(cond), 0.2)[:, :, None, None].expand(-1, -1, 32, 32)
+        h = torch.cat([h, tile], 1)
+        for conv, bn in zip(self.convs, self.bns):
+            h = F.leaky_relu(bn(conv(h)), 0.2)
+        features = h.mean((2, 3))
+        logit = self.score(h.flatten(1)).squeeze(1) + (self.embed(cond) * features).sum(1)
+        return logit, self.aux(features)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=10)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    torch.manual_seed(1)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    for batch in (16, 64):
+        g, d = Generator(), Discriminator()
+        opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        real = torch.rand(batch, 3, 64, 64) * 2 - 1
+        cond = torch.rand(batch, COND) * 2 - 1
+        noise = torch.randn(batch, NOISE)
+        labels = torch.arange(batch) % AUX
+
+        def step():
+            fake = g(cond, noise)
+            real_logit, real_aux = d(real, cond)
+            fake_logit, _ = d(fake.detach(), cond)
+            loss_d = F.softplus(-real_logit).mean() + F.softplus(fake_logit).mean() + F.cross_entropy(real_aux, labels)
+            opt_d.zero_grad()
+            loss_d.backward()
+            opt_d.step()
+            gen_logit, gen_aux = d(fake, cond)
+            loss_g = F.softplus(-gen_logit).mean() + F.cross_entropy(gen_aux, labels)
+            opt_g.zero_grad()
+            loss_g.backward()
+            opt_g.step()
+
+        step()
+        step()
+        times = []
+        for _ in range(args.steps):
+            t0 = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - t0)
+        print(f"batch {batch}: {statistics.median(times):.3f} s/step (median of {args.steps})")
+
+
+if __name__ == "__main__":
+    main()

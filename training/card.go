@@ -1,0 +1,85 @@
+//go:build onnx
+
+package training
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// modelCard returns the CARD.md of the exported set.
+func (r *runner) modelCard(exported []exportedModel) string {
+	var b strings.Builder
+	c := r.cfg
+	a := r.eng.arch
+	fmt.Fprintf(&b, "# Model card: %s\n\n", c.Name)
+	fmt.Fprintf(&b, "Version %s, written by `viewer train` on %s.\n\n", r.version(), time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+
+	b.WriteString("## What the models do\n\n")
+	b.WriteString("- `encoder.onnx`: an overhead RGB patch `patch` [B,3,P,P], normalised as (v/255-0.5)/0.5, to the 100-d condition `condition` (tanh). It is the penultimate layer of a small CNN trained to classify the 21 UC Merced land-use classes.\n")
+	b.WriteString("- `generator.onnx`: `condition` [B,100] and standard-normal `noise` [B,100] to a 64x64 ground-level view `image` [B,3,64,64] in [-1,1].\n")
+	fmt.Fprintf(&b, "- `discriminator-features.onnx`: `image` and `condition` to `features` [B,%d], the discriminator's last convolutional activations averaged over their 4x4 positions (the cGAN features).\n", r.eng.featureDim())
+	b.WriteString("- `classifier.onnx`: `features` to `probs` [B,2] over urban (#d7301f) and rural (#1a9850). It was trained on the features of generated views of the training patches.\n\n")
+	fmt.Fprintf(&b, "All models are exported at a fixed batch size of %d.\n\n", c.ExportBatch)
+
+	b.WriteString("## Data and licences\n\n")
+	r.writeDataSection(&b)
+
+	b.WriteString("## Architecture and training\n\n")
+	fmt.Fprintf(&b, "- Variant `%s`, base width %d, encoder width %d, condition projection %d, auxiliary ground-class weight %g (%d classes), loss `%s`.\n",
+		a.Variant, a.BaseWidth, a.EncoderWidth, a.ConditionProjection, a.AuxWeight, a.AuxClasses, a.Loss)
+	b.WriteString("- Generator: dense layer to 4x4x(8w), four 4x4 stride-2 transposed convolutions (each as four polyphase 2x2 convolutions), batch norm, LeakyReLU(0.2), tanh. Discriminator: four 4x4 stride-2 convolutions (zero pad, space-to-depth, 2x2 convolution), the condition tiled and concatenated after the first, batch norm, LeakyReLU(0.2).\n")
+	fmt.Fprintf(&b, "- Adam, learning rate %g, betas %g/%g, batch %d, seed %d; encoder: %d epochs at learning rate %g.\n",
+		c.LR, c.Beta1, c.Beta2, c.BatchSize, c.Seed, c.EncoderEpochs, c.EncoderLR)
+	fmt.Fprintf(&b, "- Trained steps: encoder %d, GAN %d (of %d epochs planned), classifier %d.\n", r.st.EncoderSteps, r.st.GANSteps, c.GANEpochs, c.ClassifierSteps)
+	fmt.Fprintf(&b, "- Training time %s (wall clock, resumed runs included) on %s, with GoMLX v0.28.2 on its ONNX Runtime backend.\n\n",
+		r.elapsed().Round(time.Second), hardware())
+
+	b.WriteString("## Metrics (held-out data)\n\n")
+	keys := make([]string, 0, len(r.st.Metrics))
+	for k := range r.st.Metrics {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "- `%s`: %.6g\n", k, r.st.Metrics[k])
+	}
+	b.WriteString("\n`aux_class_consistency_test` is the share of generated views of held-out patches that the discriminator's own auxiliary head assigns to the patch's ground class: a cheap proxy, not an independent ground-scene classifier. `onnx_max_abs_diff_*` is the largest difference between ONNX Runtime and GoMLX on one fixed batch.\n\n")
+
+	b.WriteString("## Known limits\n\n")
+	b.WriteString("- Views are 64x64 and blurry; they show the kind of place, not the place.\n")
+	b.WriteString("- The land-use classifier sees features of generated views; on UC Merced the overhead features alone already separate urban from rural well, so its accuracy says little about the generator.\n")
+	fmt.Fprintf(&b, "- The encoder expects patches at about %.2f m per pixel, %d px square; other resolutions are out of distribution.\n", r.data.ResolutionM, c.PatchSize)
+	if r.st.GANSteps < c.GANEpochs*max(r.data.PhotosTrain.Len()/max(c.BatchSize, 1), 1) {
+		b.WriteString("- The GAN was exported before its planned epochs were done.\n")
+	}
+	return b.String()
+}
+
+func (r *runner) writeDataSection(b *strings.Builder) {
+	d := r.data
+	if r.cfg.Setting == SettingLandsat {
+		writeLandsatDataSection(b, r.cfg, d)
+		return
+	}
+	fmt.Fprintf(b, "- Overhead: UC Merced Land Use (Yang and Newsam, ACM SIGSPATIAL 2010), 21 classes, 256x256 px at 0.3 m from USGS orthoimagery (public domain; cite the dataset paper). Centre-cropped and resized to %d px, so about %.2f m per pixel. %d training and %d held-out patches, split per class with seed %d.\n",
+		r.cfg.PatchSize, d.ResolutionM, d.OverheadTrain.Len(), d.OverheadTest.Len(), r.cfg.Seed)
+	fmt.Fprintf(b, "- Ground: Intel Image Classification scenes (licence unclear, research use only; their own train/test split) and Flickr landscape photos under CC BY 2.0, CC BY-SA 2.0, CC0 or public domain (split with the same seed), centre-cropped and resized to 64x64: %d training and %d held-out photos.\n\n",
+		d.PhotosTrain.Len(), d.PhotosTest.Len())
+	b.WriteString("Pairing is by class, not by place: each photo is paired with a random training patch whose UC Merced class maps to the photo's ground class. This is a weaker pairing than geographic co-location, since a patch and a photo share a kind of place, not a place.\n\n")
+	b.WriteString("| UC Merced class | ground class | land use |\n|---|---|---|\n")
+	for _, c := range UCMercedClasses {
+		lu := "rural"
+		if c.Urban {
+			lu = "urban"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s |\n", c.Name, c.Ground, lu)
+	}
+	b.WriteString("\n| ground class | Intel scenes folders | Flickr folders |\n|---|---|---|\n")
+	for _, g := range GroundClasses {
+		fmt.Fprintf(b, "| %s | %s | %s |\n", g.Name, strings.Join(g.Intel, ", "), strings.Join(g.Flickr, ", "))
+	}
+	b.WriteString("\n")
+}

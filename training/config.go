@@ -1,0 +1,291 @@
+package training
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Fixed sizes of the model contract shared with package inference.
+const (
+	CondDim   = 100 // length of the condition vector
+	NoiseDim  = 100 // length of the standard-normal noise vector
+	ImageSize = 64  // edge of the generated ground-level image in pixels
+)
+
+// Generator and discriminator variants (Arch.Variant).
+const (
+	// VariantProjected passes the condition through learned dense
+	// projections in both networks and adds a projection term to the
+	// discriminator's score. It is the default.
+	VariantProjected = "projected"
+	// VariantPaper follows Deng, Zhu and Newsam (2018): the raw 100-d
+	// condition is concatenated with the noise in the generator and tiled
+	// into the discriminator after its first convolution.
+	VariantPaper = "paper"
+	// VariantUnconditional ignores the condition (the paper's baseline).
+	VariantUnconditional = "unconditional"
+)
+
+// Settings (Config.Setting): where the overhead patches and the ground
+// photos come from.
+const (
+	// SettingUCMerced pairs UC Merced patches (0.3 m, resized) with ground
+	// photos of the mapped class from the Intel scenes and Flickr landscapes.
+	SettingUCMerced = "ucmerced"
+	// SettingLandsat cuts a Landsat scene into grid cells labelled urban or
+	// rural by polygons, with spatial block splits.
+	SettingLandsat = "landsat"
+)
+
+// Arch describes the networks. The zero value is not valid; start from
+// DefaultConfig.
+type Arch struct {
+	// Variant is VariantProjected, VariantPaper or VariantUnconditional.
+	Variant string `json:"variant"`
+	// BaseWidth is the channel count of the generator's last and the
+	// discriminator's first convolution; the others are 2, 4 and 8 times it.
+	BaseWidth int `json:"base_width"`
+	// EncoderWidth is the channel count of the encoder's first convolution.
+	EncoderWidth int `json:"encoder_width"`
+	// ConditionProjection is the width of the learned condition projection
+	// in VariantProjected.
+	ConditionProjection int `json:"condition_projection"`
+	// AuxWeight weighs an auxiliary ground-class head on the discriminator
+	// (AC-GAN); 0 disables it.
+	AuxWeight float64 `json:"aux_weight"`
+	// Loss is "bce" (the paper's non-saturating binary cross-entropy) or
+	// "hinge".
+	Loss string `json:"loss"`
+	// ModeSeeking weighs a mode-seeking term in the generator loss (Mao et
+	// al., CVPR 2019): pairs of views with one condition and two noise
+	// vectors are pushed apart, against the collapse of all noise to one
+	// view per condition. 0 disables it; it needs an even batch size.
+	ModeSeeking float64 `json:"mode_seeking"`
+	// MinibatchStd adds the standard deviation over the batch as an extra
+	// channel before the discriminator's score (Karras et al., ICLR 2018),
+	// so that a batch of identical views is easy to reject. The features
+	// do not include it.
+	MinibatchStd bool `json:"minibatch_std"`
+	// RealLabel is the discriminator's target for real images in the "bce"
+	// loss; below 1 it is one-sided label smoothing.
+	RealLabel float64 `json:"real_label"`
+	// AuxClasses is filled from the data: the number of ground classes.
+	AuxClasses int `json:"-"`
+}
+
+// Config is one training run, read from JSON by LoadConfig. Relative paths
+// are resolved against the directory of the config file.
+type Config struct {
+	// Name names the model set ("ucmerced-1.2m").
+	Name string `json:"name"`
+	// Setting is SettingUCMerced or SettingLandsat.
+	Setting string `json:"setting"`
+	// DataDir is the folder with ucmerced/, intel_scenes/,
+	// flickr_landscapes/ and olinda/.
+	DataDir string `json:"data_dir"`
+	// RunDir receives checkpoints, loss curves, sample grids and the cache.
+	RunDir string `json:"run_dir"`
+	// CacheDir holds decoded, resized images shared between runs.
+	CacheDir string `json:"cache_dir"`
+	// ExportDir receives the model set (set.json, models, manifests, card).
+	ExportDir string `json:"export_dir"`
+
+	Seed int64 `json:"seed"`
+	// PatchSize is the encoder's input edge in pixels (divisible by 16).
+	PatchSize int `json:"patch_size"`
+	// CellSizeM is the grid cell edge in metres (SettingLandsat only).
+	CellSizeM float64 `json:"cell_size_m"`
+	// BlockCells is the edge of a spatial split block in cells
+	// (SettingLandsat only).
+	BlockCells int `json:"block_cells"`
+	// TestFraction is the share of overhead patches (and of Flickr photos)
+	// held out.
+	TestFraction float64 `json:"test_fraction"`
+	// MaxPerClass limits images per class folder; 0 means all. Tests use it.
+	MaxPerClass int `json:"max_per_class"`
+
+	Arch Arch `json:"arch"`
+
+	BatchSize       int     `json:"batch_size"`
+	EncoderEpochs   int     `json:"encoder_epochs"`
+	EncoderLR       float64 `json:"encoder_lr"`
+	GANEpochs       int     `json:"gan_epochs"`
+	LR              float64 `json:"lr"`
+	Beta1           float64 `json:"beta1"`
+	Beta2           float64 `json:"beta2"`
+	ClassifierSteps int     `json:"classifier_steps"`
+	ClassifierViews int     `json:"classifier_views"`
+	CheckpointEvery int     `json:"checkpoint_every_steps"`
+	ExportBatch     int     `json:"export_batch"`
+	// EncoderFrom names a checkpoint whose trained encoder a new run takes
+	// over, skipping its own encoder phase, so that variants of the GAN
+	// share one encoder. It is ignored when the run has a checkpoint.
+	EncoderFrom      string `json:"encoder_from"`
+	MaxSteps         int    `json:"max_steps"`
+	Threads          int    `json:"-"`
+	configFileDirAbs string
+}
+
+// DefaultConfig returns the configuration of the shipped UC Merced set:
+// 64x64 patches (256 px at 0.3 m resized, so about 1.2 m per pixel), base
+// width 32, batch 32, Adam with learning rate 2e-4 and betas 0.5/0.999.
+func DefaultConfig() Config {
+	return Config{
+		Name:         "ucmerced-1.2m",
+		Setting:      SettingUCMerced,
+		DataDir:      "../shared/data",
+		RunDir:       "runs/ucmerced-1.2m",
+		CacheDir:     "runs/cache",
+		ExportDir:    "models/sets/ucmerced-1.2m",
+		Seed:         1,
+		PatchSize:    64,
+		CellSizeM:    500,
+		BlockCells:   4,
+		TestFraction: 0.2,
+		Arch: Arch{
+			Variant:             VariantProjected,
+			BaseWidth:           32,
+			EncoderWidth:        32,
+			ConditionProjection: 32,
+			AuxWeight:           1,
+			Loss:                "bce",
+			ModeSeeking:         1,
+			MinibatchStd:        true,
+			RealLabel:           0.9,
+		},
+		BatchSize:       32,
+		EncoderEpochs:   25,
+		EncoderLR:       1e-3,
+		GANEpochs:       30,
+		LR:              2e-4,
+		Beta1:           0.5,
+		Beta2:           0.999,
+		ClassifierSteps: 400,
+		ClassifierViews: 2,
+		CheckpointEvery: 25,
+		ExportBatch:     8,
+	}
+}
+
+// LoadConfig reads a JSON config; fields it omits keep DefaultConfig's
+// values. Unknown fields are rejected.
+func LoadConfig(path string) (Config, error) {
+	cfg := DefaultConfig()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("read training config: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, fmt.Errorf("training config %s: %w", path, err)
+	}
+	abs, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return cfg, fmt.Errorf("training config %s: %w", path, err)
+	}
+	cfg.configFileDirAbs = abs
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("training config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Resolve returns p made absolute against the config file's folder (or the
+// working directory for a config not read from a file).
+func (c Config) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	if c.configFileDirAbs != "" {
+		return filepath.Join(c.configFileDirAbs, p)
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return abs
+}
+
+// WithBaseDir returns c with relative paths resolved against dir.
+func (c Config) WithBaseDir(dir string) Config {
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		c.configFileDirAbs = abs
+	}
+	return c
+}
+
+// Validate checks every field and names the first invalid ones.
+func (c Config) Validate() error {
+	var problems []string
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			problems = append(problems, fmt.Sprintf(format, args...))
+		}
+	}
+	check(c.Name != "" && !strings.ContainsAny(c.Name, `/\`), "name %q must be a non-empty folder name", c.Name)
+	check(c.Setting == SettingUCMerced || c.Setting == SettingLandsat, "setting %q must be %q or %q", c.Setting, SettingUCMerced, SettingLandsat)
+	check(c.DataDir != "", "data_dir is empty")
+	check(c.RunDir != "", "run_dir is empty")
+	check(c.PatchSize >= 16 && c.PatchSize%16 == 0, "patch_size %d must be a positive multiple of 16", c.PatchSize)
+	check(c.TestFraction > 0 && c.TestFraction < 1, "test_fraction %g must be in (0,1)", c.TestFraction)
+	check(c.MaxPerClass >= 0, "max_per_class %d must be >= 0", c.MaxPerClass)
+	a := c.Arch
+	check(a.Variant == VariantProjected || a.Variant == VariantPaper || a.Variant == VariantUnconditional,
+		"arch.variant %q must be %q, %q or %q", a.Variant, VariantProjected, VariantPaper, VariantUnconditional)
+	check(a.BaseWidth >= 4 && a.BaseWidth <= 256, "arch.base_width %d must be in [4,256]", a.BaseWidth)
+	check(a.EncoderWidth >= 4 && a.EncoderWidth <= 256, "arch.encoder_width %d must be in [4,256]", a.EncoderWidth)
+	check(a.ConditionProjection >= 1 && a.ConditionProjection <= 1024, "arch.condition_projection %d must be in [1,1024]", a.ConditionProjection)
+	check(a.AuxWeight >= 0, "arch.aux_weight %g must be >= 0", a.AuxWeight)
+	check(a.Loss == "bce" || a.Loss == "hinge", "arch.loss %q must be \"bce\" or \"hinge\"", a.Loss)
+	check(a.ModeSeeking >= 0, "arch.mode_seeking %g must be >= 0", a.ModeSeeking)
+	check(a.ModeSeeking == 0 || c.BatchSize%2 == 0, "batch_size %d must be even when arch.mode_seeking is on", c.BatchSize)
+	check(a.RealLabel > 0.5 && a.RealLabel <= 1, "arch.real_label %g must be in (0.5,1]", a.RealLabel)
+	check(c.BatchSize >= 2 && c.BatchSize <= 1024, "batch_size %d must be in [2,1024]", c.BatchSize)
+	check(c.EncoderEpochs >= 0 && c.GANEpochs >= 0, "encoder_epochs and gan_epochs must be >= 0")
+	check(c.LR > 0 && c.EncoderLR > 0, "lr and encoder_lr must be > 0")
+	check(c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1, "beta1 and beta2 must be in [0,1)")
+	check(c.ClassifierSteps >= 1 && c.ClassifierViews >= 1, "classifier_steps and classifier_views must be >= 1")
+	check(c.CheckpointEvery >= 1, "checkpoint_every_steps %d must be >= 1", c.CheckpointEvery)
+	check(c.ExportBatch >= 1 && c.ExportBatch <= 256, "export_batch %d must be in [1,256]", c.ExportBatch)
+	check(c.MaxSteps >= 0, "max_steps %d must be >= 0", c.MaxSteps)
+	if c.Setting == SettingLandsat {
+		check(c.CellSizeM > 0, "cell_size_m %g must be > 0", c.CellSizeM)
+		check(c.BlockCells >= 1, "block_cells %d must be >= 1", c.BlockCells)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("invalid training config: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// EncoderHash returns a short digest of the fields that shape the encoder
+// and the data splits, so that an encoder is only taken over (EncoderFrom)
+// by runs that hold out the same patches.
+func (c Config) EncoderHash() string {
+	k := []any{c.Setting, c.Arch.EncoderWidth, c.Seed, c.PatchSize, c.TestFraction, c.MaxPerClass,
+		c.CellSizeM, c.BlockCells, c.EncoderEpochs, c.EncoderLR, c.BatchSize}
+	data, _ := json.Marshal(k)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8])
+}
+
+// Hash returns a short digest of the fields that shape the trained
+// weights, so that a checkpoint is not resumed under another config.
+// MaxSteps, the export settings and the paths are left out.
+func (c Config) Hash() string {
+	k := c
+	k.MaxSteps, k.ExportBatch, k.CheckpointEvery = 0, 0, 0
+	k.DataDir, k.RunDir, k.CacheDir, k.ExportDir, k.EncoderFrom = "", "", "", "", ""
+	k.GANEpochs, k.ClassifierSteps = 0, 0
+	data, _ := json.Marshal(k)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8])
+}

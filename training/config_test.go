@@ -1,0 +1,116 @@
+package training
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadConfigValidation(t *testing.T) {
+	tests := []struct {
+		name    string
+		json    string
+		wantErr string
+	}{
+		{name: "defaults", json: `{}`},
+		{name: "unknown field", json: `{"batchsize": 4}`, wantErr: "unknown field"},
+		{name: "bad variant", json: `{"arch": {"variant": "big"}}`, wantErr: "arch.variant"},
+		{name: "patch size", json: `{"patch_size": 20}`, wantErr: "patch_size 20"},
+		{name: "batch size", json: `{"batch_size": 1}`, wantErr: "batch_size 1"},
+		{name: "loss", json: `{"arch": {"loss": "wasserstein"}}`, wantErr: "arch.loss"},
+		{name: "landsat cells", json: `{"setting": "landsat", "cell_size_m": 0}`, wantErr: "cell_size_m"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "config.json")
+			if err := os.WriteFile(path, []byte(tc.json), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := LoadConfig(path)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("LoadConfig: %v", err)
+				}
+				if cfg.Resolve("runs") != filepath.Join(filepath.Dir(path), "runs") {
+					t.Errorf("Resolve(runs) = %s, want it beside the config", cfg.Resolve("runs"))
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("LoadConfig error %v, want one containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestShippedConfigsLoad(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join("configs", "*.json"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no configs found: %v", err)
+	}
+	for _, p := range paths {
+		cfg, err := LoadConfig(p)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if want := strings.TrimSuffix(filepath.Base(p), ".json"); cfg.Name != want {
+			t.Errorf("%s: name %q, want %q", p, cfg.Name, want)
+		}
+	}
+}
+
+func TestConfigHashIgnoresEpochs(t *testing.T) {
+	a := DefaultConfig()
+	b := a
+	b.GANEpochs, b.MaxSteps, b.RunDir = 99, 5, "elsewhere"
+	if a.Hash() != b.Hash() {
+		t.Errorf("hash changed with epochs, max steps or run folder")
+	}
+	b.Seed = 2
+	if a.Hash() == b.Hash() {
+		t.Errorf("hash did not change with the seed")
+	}
+}
+
+func TestClassMappingComplete(t *testing.T) {
+	if len(UCMercedClasses) != 21 {
+		t.Fatalf("%d UC Merced classes, want 21", len(UCMercedClasses))
+	}
+	used := map[string]bool{}
+	for _, c := range UCMercedClasses {
+		if _, err := groundIndex(c.Ground); err != nil {
+			t.Errorf("%s: %v", c.Name, err)
+		}
+		used[c.Ground] = true
+	}
+	for _, g := range GroundClasses {
+		if !used[g.Name] {
+			t.Errorf("ground class %s has no UC Merced class", g.Name)
+		}
+		if len(g.Intel)+len(g.Flickr) == 0 {
+			t.Errorf("ground class %s has no photo folder", g.Name)
+		}
+	}
+}
+
+func TestSplitIndicesDisjoint(t *testing.T) {
+	train, test := splitIndices(100, 0.2, 1, "x")
+	if len(train) != 80 || len(test) != 20 {
+		t.Fatalf("split 80/20 gave %d/%d", len(train), len(test))
+	}
+	seen := map[int]bool{}
+	for _, i := range append(append([]int{}, train...), test...) {
+		if seen[i] {
+			t.Fatalf("index %d in both splits", i)
+		}
+		seen[i] = true
+	}
+	again, _ := splitIndices(100, 0.2, 1, "x")
+	for i := range again {
+		if again[i] != train[i] {
+			t.Fatal("split is not reproducible")
+		}
+	}
+}

@@ -1,0 +1,244 @@
+//go:build onnx
+
+package training
+
+import (
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	timage "github.com/gomlx/gomlx/core/tensors/images"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// The layers below follow what GoMLX v0.28.2 can differentiate on its ONNX
+// Runtime backend: no strided convolutions (their gradient needs input
+// dilation, which ONNX Conv rejects), no Pad or Reverse in the forward graph
+// (neither has a gradient there), and a batch norm whose gradient flows
+// through the batch statistics. All tensors are NCHW.
+
+// layerCtx carries what every layer needs while one graph is built.
+type layerCtx struct {
+	seed     uint64
+	training bool // batch statistics (true) or running statistics (false) in batch norm
+	frozen   bool // read variables through StopGradient (the discriminator in the generator step)
+	updateBN bool // write new running statistics (false for a second pass over the same network)
+}
+
+// param returns the variable name in scope, creating it with values from a
+// normal distribution of the given standard deviation (or the constant
+// fill when std is 0). The initial values depend only on the seed and the
+// variable's path, so the build order of the graphs does not matter.
+func (lc *layerCtx) param(scope *model.Scope, name string, std, fill float64, dims ...int) *model.Variable {
+	if v := scope.GetVariable(name); v != nil {
+		return v
+	}
+	size := 1
+	for _, d := range dims {
+		size *= d
+	}
+	data := make([]float32, size)
+	if std == 0 {
+		for i := range data {
+			data[i] = float32(fill)
+		}
+	} else {
+		h := fnv.New64a()
+		h.Write([]byte(model.JoinPath(scope.Scope(), name)))
+		rng := rand.New(rand.NewPCG(lc.seed, h.Sum64()))
+		for i := range data {
+			data[i] = float32(rng.NormFloat64() * std)
+		}
+	}
+	return scope.VariableWithValue(name, tensors.FromFlatDataAndDimensions(data, dims...))
+}
+
+// value returns the variable's node, through StopGradient when frozen.
+func (lc *layerCtx) value(g *graph.Graph, v *model.Variable) *graph.Node {
+	n := v.NodeValue(g)
+	if lc.frozen {
+		n = graph.StopGradient(n)
+	}
+	return n
+}
+
+// dense applies x [B,in] -> [B,out] with a bias.
+func (lc *layerCtx) dense(scope *model.Scope, x *graph.Node, out int) *graph.Node {
+	in := x.Shape().Dimensions[1]
+	g := x.Graph()
+	w := lc.value(g, lc.param(scope, "weights", 0.02, 0, in, out))
+	b := lc.value(g, lc.param(scope, "bias", 0, 0, out))
+	return graph.Add(graph.MatMul(x, w), graph.ExpandAxes(b, 0))
+}
+
+// conv2x2 applies a 2x2 stride-1 convolution after zero padding x by
+// {before, after} rows (padH) and columns (padW), plus a bias. The padding
+// is a concatenation of zeros: GoMLX v0.28.2 cannot build the gradient of a
+// convolution with asymmetric padding.
+func (lc *layerCtx) conv2x2(scope *model.Scope, x *graph.Node, out int, padH, padW [2]int, bias bool) *graph.Node {
+	in := x.Shape().Dimensions[1]
+	g := x.Graph()
+	k := lc.value(g, lc.param(scope, "kernel", 0.02, 0, out, in, 2, 2))
+	x = zeroPad(x, padH, padW)
+	y := graph.Convolve(x, k).ChannelsAxis(timage.ChannelsFirst).NoPadding().Done()
+	if bias {
+		b := lc.value(g, lc.param(scope, "bias", 0, 0, out))
+		y = graph.Add(y, graph.Reshape(b, 1, out, 1, 1))
+	}
+	return y
+}
+
+// downConv is a 4x4, stride-2, padding-1 convolution written as a zero pad
+// by concatenation, a space-to-depth(2) and a 2x2 stride-1 convolution. The
+// kernel is stored as [out, 4*in, 2, 2], a reordering of the [out, in, 4, 4]
+// kernel it is equivalent to. x is [B,C,H,W] with even H and W.
+func (lc *layerCtx) downConv(scope *model.Scope, x *graph.Node, out int, bias bool) *graph.Node {
+	return lc.conv2x2(scope, spaceToDepth(zeroPad(x, [2]int{1, 1}, [2]int{1, 1})), out, [2]int{}, [2]int{}, bias)
+}
+
+// zeroPad pads [B,C,H,W] with zeros, {before, after} rows and columns,
+// by concatenation (Pad has no gradient on the onnx backend).
+func zeroPad(x *graph.Node, padH, padW [2]int) *graph.Node {
+	g := x.Graph()
+	d := x.Shape().Dimensions
+	if padH[0]+padH[1] > 0 {
+		parts := []*graph.Node{}
+		if padH[0] > 0 {
+			parts = append(parts, graph.Zeros(g, shapes.Make(x.DType(), d[0], d[1], padH[0], d[3])))
+		}
+		parts = append(parts, x)
+		if padH[1] > 0 {
+			parts = append(parts, graph.Zeros(g, shapes.Make(x.DType(), d[0], d[1], padH[1], d[3])))
+		}
+		x = graph.Concatenate(parts, 2)
+	}
+	d = x.Shape().Dimensions
+	if padW[0]+padW[1] > 0 {
+		parts := []*graph.Node{}
+		if padW[0] > 0 {
+			parts = append(parts, graph.Zeros(g, shapes.Make(x.DType(), d[0], d[1], d[2], padW[0])))
+		}
+		parts = append(parts, x)
+		if padW[1] > 0 {
+			parts = append(parts, graph.Zeros(g, shapes.Make(x.DType(), d[0], d[1], d[2], padW[1])))
+		}
+		x = graph.Concatenate(parts, 3)
+	}
+	return x
+}
+
+// spaceToDepth turns [B,C,H,W] into [B,4C,H/2,W/2].
+func spaceToDepth(x *graph.Node) *graph.Node {
+	d := x.Shape().Dimensions
+	b, c, h, w := d[0], d[1], d[2], d[3]
+	x = graph.Reshape(x, b, c, h/2, 2, w/2, 2)
+	x = graph.TransposeAllAxes(x, 0, 1, 3, 5, 2, 4)
+	return graph.Reshape(x, b, c*4, h/2, w/2)
+}
+
+// upConv is a 4x4, stride-2, padding-1 transposed convolution written as
+// four polyphase 2x2 stride-1 convolutions, one per output phase, whose
+// results are interleaved into [B,out,2H,2W]. Each phase kernel is its own
+// variable, so no Slice (whose gradient needs Pad) enters the graph.
+//
+// Output row 2i reads input rows i-1 and i, row 2i+1 reads rows i and i+1,
+// and the same for columns: that fixes each phase's padding.
+func (lc *layerCtx) upConv(scope *model.Scope, x *graph.Node, out int, bias bool) *graph.Node {
+	pads := [2][2]int{{1, 0}, {0, 1}}
+	var rows [2]*graph.Node
+	for a := 0; a < 2; a++ {
+		var cols [2]*graph.Node
+		for b := 0; b < 2; b++ {
+			cols[b] = lc.conv2x2(scope.At("phase%d%d", a, b), x, out, pads[a], pads[b], false)
+		}
+		rows[a] = interleave(cols[0], cols[1], 3)
+	}
+	y := interleave(rows[0], rows[1], 2)
+	if bias {
+		b := lc.value(x.Graph(), lc.param(scope, "bias", 0, 0, out))
+		y = graph.Add(y, graph.Reshape(b, 1, out, 1, 1))
+	}
+	return y
+}
+
+// interleave merges two [B,C,H,W] tensors along axis (2 or 3) so that even
+// positions come from even and odd positions from odd.
+func interleave(even, odd *graph.Node, axis int) *graph.Node {
+	d := even.Shape().Dimensions
+	stacked := graph.Stack([]*graph.Node{even, odd}, axis+1)
+	dims := append([]int(nil), d...)
+	dims[axis] *= 2
+	return graph.Reshape(stacked, dims...)
+}
+
+// batchNorm normalises x [B,C,...] per channel. In training it uses the
+// batch mean and (biased) variance with the gradient flowing through both,
+// as PyTorch does, and updates the running statistics with momentum 0.1; in
+// inference it uses the running statistics.
+func (lc *layerCtx) batchNorm(scope *model.Scope, x *graph.Node) *graph.Node {
+	g := x.Graph()
+	c := x.Shape().Dimensions[1]
+	bcast := []int{1, c}
+	axes := []int{0}
+	for i := 2; i < x.Rank(); i++ {
+		bcast = append(bcast, 1)
+		axes = append(axes, i)
+	}
+	gamma := graph.Reshape(lc.value(g, lc.param(scope, "gamma", 0, 1, c)), bcast...)
+	beta := graph.Reshape(lc.value(g, lc.param(scope, "beta", 0, 0, c)), bcast...)
+	runMean := lc.param(scope, "running_mean", 0, 0, c).SetTrainable(false)
+	runVar := lc.param(scope, "running_var", 0, 1, c).SetTrainable(false)
+
+	const eps = 1e-5
+	var mean, variance *graph.Node
+	if lc.training {
+		mean = graph.ReduceAndKeep(x, graph.ReduceMean, axes...)
+		centred := graph.Sub(x, mean)
+		variance = graph.ReduceAndKeep(graph.Square(centred), graph.ReduceMean, axes...)
+		if lc.updateBN {
+			n := float64(x.Shape().Size() / c)
+			unbiased := graph.MulScalar(graph.StopGradient(graph.Reshape(variance, c)), n/math.Max(n-1, 1))
+			runMean.SetNodeValue(graph.Add(graph.MulScalar(runMean.NodeValue(g), 0.9),
+				graph.MulScalar(graph.StopGradient(graph.Reshape(mean, c)), 0.1)))
+			runVar.SetNodeValue(graph.Add(graph.MulScalar(runVar.NodeValue(g), 0.9), graph.MulScalar(unbiased, 0.1)))
+		}
+	} else {
+		mean = graph.Reshape(graph.StopGradient(runMean.NodeValue(g)), bcast...)
+		variance = graph.Reshape(graph.StopGradient(runVar.NodeValue(g)), bcast...)
+	}
+	normed := graph.Div(graph.Sub(x, mean), graph.Sqrt(graph.AddScalar(variance, eps))) // Rsqrt is not implemented by the onnx backend
+	return graph.Add(graph.Mul(normed, gamma), beta)
+}
+
+// leakyReLU is max(x, 0.2x).
+func leakyReLU(x *graph.Node) *graph.Node {
+	return graph.Max(x, graph.MulScalar(x, 0.2))
+}
+
+// relu is max(x, 0).
+func relu(x *graph.Node) *graph.Node {
+	return graph.Max(x, graph.ZerosLike(x))
+}
+
+var _ = dtypes.Float32
+
+// softplus is log(1+exp(x)) written as max(x,0) + log(1+exp(-|x|)), since
+// the onnx backend implements neither IsFinite nor Log1p.
+func softplus(x *graph.Node) *graph.Node {
+	return graph.Add(relu(x), graph.Log(graph.AddScalar(graph.Exp(graph.Neg(graph.Abs(x))), 1)))
+}
+
+// logSoftmax is log softmax over axis 1 of [B,K] logits.
+func logSoftmax(logits *graph.Node) *graph.Node {
+	shifted := graph.Sub(logits, graph.StopGradient(graph.ReduceAndKeep(logits, graph.ReduceMax, 1)))
+	return graph.Sub(shifted, graph.Log(graph.ReduceAndKeep(graph.Exp(shifted), graph.ReduceSum, 1)))
+}
+
+// softmax is softmax over axis 1 of [B,K] logits.
+func softmax(logits *graph.Node) *graph.Node {
+	return graph.Exp(logSoftmax(logits))
+}

@@ -1,0 +1,115 @@
+//go:build onnx
+
+package training
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/downthere/downthere/models"
+)
+
+// sharedDataDir returns ../shared/data relative to the repository root, or
+// skips the test when it is absent.
+func sharedDataDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("..", "..", "shared", "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ucmerced")); err != nil {
+		t.Skipf("real data not found at %s (the folder beside the repository, ../shared/data): %v", dir, err)
+	}
+	return dir
+}
+
+// tinyConfig is a run of a few steps on two images per class folder.
+func tinyConfig(t *testing.T, dataDir string) Config {
+	t.Helper()
+	tmp := t.TempDir()
+	cfg := DefaultConfig()
+	cfg.Name = "tiny"
+	cfg.DataDir = dataDir
+	cfg.RunDir = filepath.Join(tmp, "run")
+	cfg.CacheDir = filepath.Join(tmp, "cache")
+	cfg.ExportDir = filepath.Join(tmp, "sets", "tiny")
+	cfg.MaxPerClass = 2
+	cfg.PatchSize = 32
+	cfg.Arch.BaseWidth = 8
+	cfg.Arch.EncoderWidth = 8
+	cfg.Arch.ConditionProjection = 8
+	cfg.BatchSize = 8
+	cfg.EncoderEpochs = 2
+	cfg.GANEpochs = 3
+	cfg.ClassifierSteps = 20
+	cfg.CheckpointEvery = 2
+	cfg.ExportBatch = 4
+	return cfg
+}
+
+func TestRunSmallRealData(t *testing.T) {
+	cfg := tinyConfig(t, sharedDataDir(t))
+	var ganLosses []float64
+	var phases []string
+	opts := Options{Progress: func(ev Event) {
+		if len(phases) == 0 || phases[len(phases)-1] != ev.Phase {
+			phases = append(phases, ev.Phase)
+		}
+		if ev.Phase == PhaseGAN && ev.Losses != nil {
+			ganLosses = append(ganLosses, ev.Losses["d"])
+		}
+	}}
+	res, err := Run(context.Background(), cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("phases %v, discriminator losses %v, metrics %v", phases, ganLosses, res.Metrics)
+
+	if len(ganLosses) < 3 {
+		t.Fatalf("got %d GAN steps, want at least 3", len(ganLosses))
+	}
+	if ganLosses[0] == ganLosses[len(ganLosses)-1] {
+		t.Errorf("discriminator loss did not move: %v", ganLosses)
+	}
+	set, err := models.ReadSet(os.DirFS(res.ExportDir), ".")
+	if err != nil {
+		t.Fatalf("exported set does not validate: %v", err)
+	}
+	for _, role := range models.Roles {
+		d := set.Manifests[role].Training.Metrics["onnx_max_abs_diff"]
+		if d > MaxExportDifference {
+			t.Errorf("%s: ONNX Runtime differs from GoMLX by %g", role, d)
+		}
+	}
+	if set.Manifests[models.RoleEncoder].PatchSize != 32 {
+		t.Errorf("encoder patch size %d, want 32", set.Manifests[models.RoleEncoder].PatchSize)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.RunDir, "samples", "gan-epoch-001.png")); err != nil {
+		t.Errorf("no sample grid: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(res.ExportDir, "CARD.md")); err != nil {
+		t.Errorf("no model card: %v", err)
+	}
+
+	paper := cfg
+	paper.Name = "tiny-paper"
+	paper.RunDir += "-paper"
+	paper.ExportDir += "-paper"
+	paper.Arch.Variant = VariantPaper
+	paper.Arch.ModeSeeking, paper.Arch.MinibatchStd, paper.Arch.AuxWeight = 0, false, 0
+	paper.EncoderFrom = checkpointPath(cfg.RunDir)
+	phases = nil
+	res, err = Run(context.Background(), paper, opts)
+	if err != nil {
+		t.Fatalf("paper variant with the shared encoder: %v", err)
+	}
+	if slices.Contains(phases, PhaseEncoder) {
+		t.Errorf("paper variant trained its own encoder; phases %v", phases)
+	}
+	if res.Metrics["encoder_test_accuracy"] != set.Manifests[models.RoleEncoder].Training.Metrics["encoder_test_accuracy"] {
+		t.Errorf("shared encoder's accuracy %v differs from the first run's", res.Metrics["encoder_test_accuracy"])
+	}
+}

@@ -1,0 +1,20 @@
+package training
+
+// runState is the progress of a run: its phase, step counts, wall time
+// and metrics. Every checkpoint contains it.
+type runState struct {
+	ConfigHash  string
+	EncoderHash string // Config.EncoderHash of the run that trained the encoder
+	Phase       string // the phase in progress (PhaseEncoder .. PhaseDone)
+	Epoch       int    // epoch in progress within the phase
+	Step        int    // steps done within the phase
+
+	EncoderSteps int
+	GANSteps     int
+	// ClassifierAtGANStep is the GAN step the stored classifier was
+	// trained after; -1 when there is none.
+	ClassifierAtGANStep int
+
+	ElapsedSeconds float64
+	Metrics        map[string]float64
+}

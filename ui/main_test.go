@@ -1,0 +1,29 @@
+package ui
+
+import (
+	"os"
+	"sync"
+	"testing"
+)
+
+// uiLock replaces Fyne's UI goroutine in tests. Fyne's headless driver
+// runs fyne.Do callbacks at once on the calling goroutine, so every
+// callback holds this lock, and so does every test step that touches
+// widgets while work runs in the background.
+var uiLock sync.Mutex
+
+func TestMain(m *testing.M) {
+	doOnUI = func(f func()) {
+		uiLock.Lock()
+		defer uiLock.Unlock()
+		f()
+	}
+	os.Exit(m.Run())
+}
+
+// onUI runs f as if on the UI goroutine.
+func onUI(f func()) {
+	uiLock.Lock()
+	defer uiLock.Unlock()
+	f()
+}

@@ -1,0 +1,382 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+)
+
+// largeJobCells is the cell count above which the viewer asks before
+// starting a land-use job.
+const largeJobCells = 20000
+
+// RunLandUse classifies the cells in view (or all cells of the scene) that
+// have no result yet, as a job whose results are painted as they arrive.
+func (v *Viewer) RunLandUse(wholeScene bool) {
+	scene := v.Map.Scene()
+	switch {
+	case scene == nil || scene.Grid == nil:
+		v.showError(errors.New("land use: open a raster first"))
+		return
+	case v.models.Classifier == nil:
+		v.showError(fmt.Errorf("land use: no classifier is loaded (%s)", v.models.Note))
+		return
+	}
+	cells := v.pendingCells(scene.Grid, wholeScene)
+	scope := "view"
+	if wholeScene {
+		scope = "scene"
+	}
+	if len(cells) == 0 {
+		v.Jobs.label.SetText(fmt.Sprintf("Land use (%s): every cell is already classified", scope))
+		return
+	}
+	start := func() { v.startLandUse(cells, scope) }
+	if len(cells) > largeJobCells {
+		dialog.ShowConfirm("Large land-use job",
+			fmt.Sprintf("%d cells will be classified. The job bar shows the time left once the first cells are done, and Cancel keeps the cells finished so far. Start?",
+				len(cells)), func(ok bool) {
+				if ok {
+					start()
+				}
+			}, v.win)
+		return
+	}
+	start()
+}
+
+// pendingCells lists the cells in view (or in the grid) without a result,
+// row by row.
+func (v *Viewer) pendingCells(g Grid, wholeScene bool) []Cell {
+	cols, rows := g.Dims()
+	c0, r0, c1, r1 := 0, 0, cols-1, rows-1
+	if !wholeScene {
+		var ok bool
+		c0, r0, c1, r1, ok = g.Span(v.Map.DeviceView().Extent())
+		if !ok {
+			return nil
+		}
+	}
+	var cells []Cell
+	for row := r0; row <= r1; row++ {
+		for col := c0; col <= c1; col++ {
+			if _, done := v.results.Get(col, row); !done {
+				cells = append(cells, g.Cell(col, row))
+			}
+		}
+	}
+	return cells
+}
+
+func (v *Viewer) startLandUse(cells []Cell, scope string) {
+	job, err := v.Jobs.Start(context.Background(), "Land use ("+scope+")", len(cells))
+	if err != nil {
+		v.showError(err)
+		return
+	}
+	st := v.Map.LayerStyle(LayerLandUse)
+	st.Visible = true
+	v.Map.SetLayerStyle(LayerLandUse, st)
+	v.Layers.Sync()
+	cls, results, scene := v.models.Classifier, v.results, v.Map.Scene()
+	go func() {
+		var mu sync.Mutex
+		done := 0
+		err := cls.Classify(job.Context(), scene, cells, func(r CellResult) {
+			results.Add(r)
+			mu.Lock()
+			done++
+			n := done
+			mu.Unlock()
+			job.Progress(n)
+		})
+		job.Finish(err)
+		doOnUI(func() {
+			v.Layers.Sync()
+			if err != nil && !errors.Is(err, context.Canceled) {
+				v.showError(fmt.Errorf("land use: %w", err))
+			}
+		})
+	}()
+}
+
+// exportFormats lists the formats of the exporter and the map image.
+func (v *Viewer) exportFormats() []ExportFormat {
+	var out []ExportFormat
+	if v.svc.Exporter != nil {
+		out = append(out, v.svc.Exporter.Formats()...)
+	}
+	return append(out, MapPNGFormat)
+}
+
+func (v *Viewer) showExportDialog() {
+	scene := v.Map.Scene()
+	if scene == nil {
+		v.showError(errors.New("export: open a raster first"))
+		return
+	}
+	formats := v.exportFormats()
+	names := make([]string, len(formats))
+	for i, f := range formats {
+		names[i] = f.Name
+	}
+
+	pathEntry := widget.NewEntry()
+	base := strings.TrimSuffix(scene.Source.Info().Path, filepath.Ext(scene.Source.Info().Path)) + "_landuse"
+	sel := widget.NewSelect(names, func(name string) {
+		if f, ok := formatByName(formats, name); ok {
+			pathEntry.SetText(base + f.Ext)
+		}
+	})
+	sel.SetSelectedIndex(0)
+	browse := widget.NewButton("Browse…", func() {
+		d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+			if err != nil || w == nil {
+				return
+			}
+			pathEntry.SetText(w.URI().Path())
+			w.Close()
+		}, v.win)
+		d.SetFileName(filepath.Base(pathEntry.Text))
+		d.Show()
+	})
+
+	cols, rows := scene.Grid.Dims()
+	note := widget.NewLabel(fmt.Sprintf("%d of %d cells are classified; unclassified cells are written as no data. Run Land use over the whole scene first to export every cell.",
+		v.results.Len(), cols*rows))
+	note.Wrapping = fyne.TextWrapWord
+	items := []*widget.FormItem{
+		widget.NewFormItem("Format", sel),
+		widget.NewFormItem("File", container.NewBorder(nil, nil, nil, browse, pathEntry)),
+		widget.NewFormItem("", note),
+	}
+
+	d := dialog.NewForm("Export land use", "Export", "Cancel", items, func(ok bool) {
+		if !ok {
+			return
+		}
+		f, _ := formatByName(formats, sel.Selected)
+		v.Export(f, strings.TrimSpace(pathEntry.Text))
+	}, v.win)
+	d.Resize(fyne.NewSize(620, 300))
+	d.Show()
+}
+
+func formatByName(formats []ExportFormat, name string) (ExportFormat, bool) {
+	for _, f := range formats {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return ExportFormat{}, false
+}
+
+// Export writes the land-use results (or the map image) to path as a job.
+func (v *Viewer) Export(f ExportFormat, path string) {
+	if path == "" {
+		v.showError(errors.New("export: choose a file name"))
+		return
+	}
+	if f.ID == MapPNGFormat.ID {
+		img := v.Map.Snapshot()
+		if img == nil {
+			v.showError(errors.New("export map image: the map has not been drawn yet"))
+			return
+		}
+		v.runExport(f, path, func(ctx context.Context, _ func(int, int)) error { return writePNG(path, img) })
+		return
+	}
+	if v.svc.Exporter == nil {
+		v.showError(errors.New("export: this build has no exporter"))
+		return
+	}
+	req := ExportRequest{Scene: v.Map.Scene(), Format: f.ID, Path: path, Classes: v.results.Classes(), Results: v.results.All()}
+	if len(req.Results) == 0 {
+		v.showError(errors.New("export: no cell is classified yet; run Land use first"))
+		return
+	}
+	v.runExport(f, path, func(ctx context.Context, progress func(int, int)) error {
+		return v.svc.Exporter.Export(ctx, req, progress)
+	})
+}
+
+func (v *Viewer) runExport(f ExportFormat, path string, run func(ctx context.Context, progress func(done, total int)) error) {
+	job, err := v.Jobs.Start(context.Background(), "Export "+filepath.Base(path), 0)
+	if err != nil {
+		v.showError(err)
+		return
+	}
+	go func() {
+		err := run(job.Context(), func(done, total int) {
+			job.SetTotal(total)
+			job.Progress(done)
+		})
+		job.Finish(err)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			doOnUI(func() { v.showError(fmt.Errorf("export %s as %s: %w", path, f.Name, err)) })
+		}
+	}()
+}
+
+// Project returns the project file content for the current state; file
+// hashes are left empty (SaveProjectTo fills them).
+func (v *Viewer) Project() (Project, error) {
+	scene := v.Map.Scene()
+	if scene == nil {
+		return Project{}, errors.New("save project: open a raster first")
+	}
+	info := scene.Source.Info()
+	center, scale := v.Map.ViewState()
+	p := Project{
+		Version: ProjectVersion,
+		Imagery: DataRef{Path: absPath(v.paths.Imagery), SHA256: scene.SHA256},
+		View:    ProjectView{CenterX: center.X, CenterY: center.Y, UnitsPerPixel: scale, CRS: info.CRS},
+		Layers:  map[string]LayerStyle{},
+		Seeds:   v.Cells.Seeds(),
+	}
+
+	if scene.Grid != nil {
+		cw, ch := scene.Grid.CellSize()
+		cols, rows := scene.Grid.Dims()
+		p.Grid = ProjectGrid{CellWidth: cw, CellHeight: ch, Cols: cols, Rows: rows, Units: info.Units}
+	}
+	if v.paths.Labels != "" {
+		p.Labels = &DataRef{Path: absPath(v.paths.Labels)}
+	}
+	if v.paths.Photos != "" {
+		p.Photos = &DataRef{Path: absPath(v.paths.Photos)}
+	}
+
+	for id := LayerID(0); id < layerCount; id++ {
+		p.Layers[id.String()] = v.Map.LayerStyle(id)
+	}
+	p.SelectedCells = append([]string(nil), v.selected...)
+	p.ModelSet = v.models.Status.ModelSet
+	return p, nil
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// SaveProjectTo writes the project file, hashing the data files first. It
+// reads whole files, so it runs in the background and calls done on the UI
+// goroutine.
+func (v *Viewer) SaveProjectTo(path string, done func(error)) {
+	p, err := v.Project()
+	if err != nil {
+		done(err)
+		return
+	}
+	go func() {
+		err := hashRefs(&p)
+		if err == nil {
+			err = SaveProject(path, p)
+		}
+		doOnUI(func() { done(err) })
+	}()
+}
+
+func hashRefs(p *Project) error {
+	for _, ref := range []*DataRef{&p.Imagery, p.Labels} {
+		if ref == nil || ref.SHA256 != "" {
+			continue
+		}
+		sum, err := FileSHA256(ref.Path)
+		if err != nil {
+			return fmt.Errorf("save project: %w", err)
+		}
+		ref.SHA256 = sum
+	}
+	return nil
+}
+
+// LoadProject opens a project file and restores its data, view, styles,
+// seeds and selected cell, in the background.
+func (v *Viewer) LoadProject(path string) {
+	p, err := LoadProject(path)
+	if err != nil {
+		v.showError(err)
+		return
+	}
+	paths := ScenePaths{Imagery: p.Imagery.Path}
+	if p.Labels != nil {
+		paths.Labels = p.Labels.Path
+	}
+	if p.Photos != nil {
+		paths.Photos = p.Photos.Path
+	}
+	go func() {
+		var warnings []string
+		for _, ref := range []*DataRef{&p.Imagery, p.Labels} {
+			if ref == nil {
+				continue
+			}
+			w, err := CheckRef(*ref)
+			if err != nil {
+				warnings = append(warnings, err.Error())
+			} else if w != "" {
+				warnings = append(warnings, w)
+			}
+		}
+		doOnUI(func() {
+			v.OpenScene(paths, OpenOptions{CellSize: p.Grid.CellWidth}, func(s *Scene) {
+				v.restoreProject(p, s)
+				if len(warnings) > 0 {
+					dialog.ShowInformation("Project data changed", strings.Join(warnings, "\n"), v.win)
+				}
+			})
+		})
+	}()
+}
+
+// restoreProject applies a project's view, styles, seeds and selection to
+// the freshly opened scene s.
+func (v *Viewer) restoreProject(p Project, s *Scene) {
+	for name, st := range p.Layers {
+		if id := layerByName(name); id >= 0 {
+			v.Map.SetLayerStyle(id, st)
+		}
+	}
+	v.Map.SetViewState(MapPoint{X: p.View.CenterX, Y: p.View.CenterY}, p.View.UnitsPerPixel)
+	v.Cells.SetSeeds(p.Seeds)
+	v.Layers.Sync()
+	if p.ModelSet != "" && p.ModelSet != v.models.Status.ModelSet {
+		dialog.ShowInformation("Different model set",
+			fmt.Sprintf("The project was saved with model set %s; this viewer uses %s. Generated views and land use may differ.", p.ModelSet, v.models.Status.ModelSet), v.win)
+	}
+	v.selected = nil
+	for _, id := range p.SelectedCells {
+		if cell, ok := cellByID(s.Grid, id); ok {
+			v.cellTapped(cell, cell.Bounds.Center())
+		}
+	}
+}
+
+// cellByID finds a cell by its id with a scan of the grid, which takes
+// about a second per million cells.
+func cellByID(g Grid, id string) (Cell, bool) {
+	if g == nil {
+		return Cell{}, false
+	}
+	cols, rows := g.Dims()
+	for row := 0; row < rows; row++ {
+		for col := 0; col < cols; col++ {
+			if c := g.Cell(col, row); c.ID == id {
+				return c, true
+			}
+		}
+	}
+	return Cell{}, false
+}
