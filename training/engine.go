@@ -208,9 +208,9 @@ func (e *engine) ganStepGraph(scope *model.Scope, real, cond, noise, aux *graph.
 }
 
 // modeSeeking is the mean over the pairs (b, b+B/2), which share a
-// condition, of mean|z1-z2| / (mean|G(z1)-G(z2)| + 1e-5). The halves are
-// told apart by a reshape and a weighted sum, because the gradient of
-// Slice needs Pad, which the onnx backend lacks.
+// condition, of mean|z1-z2| / (mean|G(z1)-G(z2)| + 1e-5). A reshape and
+// a weighted sum separate the halves, because the gradient of Slice needs
+// Pad, which the onnx backend lacks.
 func modeSeeking(fake, noise *graph.Node) *graph.Node {
 	half := fake.Shape().Dimensions[0] / 2
 	pairDiff := func(x *graph.Node) *graph.Node {
@@ -223,11 +223,11 @@ func modeSeeking(fake, noise *graph.Node) *graph.Node {
 }
 
 // advLoss is the adversarial loss of scores that should read as real
-// (target true) or generated. With the "bce" loss it is the binary cross
-// entropy (softplus(-x) for real, softplus(x) for generated), the
-// generator's non-saturating loss included, with real targets of
-// Arch.RealLabel for the discriminator; with "hinge", the
-// discriminator gets relu(1-x) and relu(1+x) and the generator -x.
+// (target true) or generated. The "bce" loss is the binary cross entropy:
+// softplus(-x) for real and softplus(x) for generated, which also makes
+// the generator's non-saturating loss. The discriminator's real target is
+// Arch.RealLabel. With "hinge", the discriminator gets relu(1-x) and
+// relu(1+x), and the generator -x.
 func (e *engine) advLoss(logit *graph.Node, target, discriminator bool) *graph.Node {
 	if e.arch.Loss == "hinge" {
 		if !discriminator {

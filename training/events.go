@@ -17,9 +17,9 @@ const (
 	PhaseDone       = "done"
 )
 
-// Event reports training progress. Runs send one per step and one at each
-// phase change; the callback runs on the training goroutine, so it must
-// return quickly (hand the event to the UI and return).
+// Event reports training progress. A run sends one per step and one at
+// each phase change. The callback runs on the training goroutine, so it
+// must return quickly: hand the event to the UI and return.
 type Event struct {
 	Phase  string
 	Epoch  int // 0-based epoch within the phase
@@ -47,7 +47,7 @@ type Options struct {
 	// Pause, when not nil, holds the run between steps while paused.
 	Pause *Pauser
 	// GANTimeLimit, when positive, ends the GAN phase of this invocation
-	// after the first step past that much wall time; the run then trains
+	// after the first step past that much wall time. The run then trains
 	// the classifier and exports, and a later invocation resumes the GAN.
 	GANTimeLimit time.Duration
 }

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gomlx/compute/dtypes"
@@ -25,6 +24,7 @@ import (
 	gomlxonnx "github.com/gomlx/gomlx/ml/model/onnx"
 	ort "github.com/yalue/onnxruntime_go"
 
+	"github.com/downthere/downthere/inference"
 	"github.com/downthere/downthere/models"
 )
 
@@ -217,36 +217,15 @@ func (e *engine) saveONNX(path string, fn func(*model.Scope, []*graph.Node) []*g
 	return nil
 }
 
-var ortInit struct {
-	once sync.Once
-	err  error
-}
-
-// ortLibraryPath returns the ONNX Runtime library named by
-// DOWNTHERE_ORT_LIB or, failing that, ONNXRUNTIME_SHARED_LIBRARY_PATH.
-func ortLibraryPath() string {
-	if p := os.Getenv("DOWNTHERE_ORT_LIB"); p != "" {
-		return p
-	}
-	return os.Getenv("ONNXRUNTIME_SHARED_LIBRARY_PATH")
-}
-
+// initORT starts ONNX Runtime in this process through package inference,
+// which owns the process's single ONNX Runtime environment, so that the
+// viewer can load the exported set afterwards without a restart. The
+// library is DOWNTHERE_ORT_LIB or inference's default search.
 func initORT() error {
-	ortInit.once.Do(func() {
-		if ort.IsInitialized() {
-			return
-		}
-		lib := ortLibraryPath()
-		if lib == "" {
-			ortInit.err = fmt.Errorf("check exported models: set DOWNTHERE_ORT_LIB to the ONNX Runtime library (libonnxruntime.so.1)")
-			return
-		}
-		ort.SetSharedLibraryPath(lib)
-		if err := ort.InitializeEnvironment(); err != nil {
-			ortInit.err = fmt.Errorf("check exported models: start ONNX Runtime from %s: %w", lib, err)
-		}
-	})
-	return ortInit.err
+	if _, err := inference.Init(inference.LibraryOptions{Path: os.Getenv("DOWNTHERE_ORT_LIB")}); err != nil {
+		return fmt.Errorf("check exported models: %w", err)
+	}
+	return nil
 }
 
 // runORT runs the model at path in onnxruntime_go on the given inputs and

@@ -15,11 +15,12 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// The layers below follow what GoMLX v0.28.2 can differentiate on its ONNX
-// Runtime backend: no strided convolutions (their gradient needs input
-// dilation, which ONNX Conv rejects), no Pad or Reverse in the forward graph
-// (neither has a gradient there), and a batch norm whose gradient flows
-// through the batch statistics. All tensors are NCHW.
+// The layers below use only what GoMLX v0.28.2 can differentiate on its
+// ONNX Runtime backend. Strided convolutions are avoided, because their
+// gradient needs input dilation, which ONNX Conv rejects. Pad and Reverse
+// stay out of the forward graph, because neither has a gradient there. The
+// batch norm lets its gradient flow through the batch statistics. All
+// tensors are NCHW.
 
 // layerCtx carries what every layer needs while one graph is built.
 type layerCtx struct {

@@ -18,8 +18,8 @@ const (
 // encoderNet maps normalised patches [B,3,P,P] (P divisible by 16) to the
 // condition [B,CondDim] in (-1,1) and the overhead-class logits [B,classes].
 // Four stride-2 convolutions are followed by a spatial mean, a dense layer
-// and tanh; the logits are a dense layer on the condition, so the condition
-// is the penultimate layer of a supervised overhead classifier.
+// and tanh. The logits are a dense layer on the condition, so the
+// condition is the penultimate layer of a supervised overhead classifier.
 func encoderNet(scope *model.Scope, lc *layerCtx, a Arch, patch *graph.Node, classes int) (cond, logits *graph.Node) {
 	w := a.EncoderWidth
 	h := leakyReLU(lc.downConv(scope.At("conv1"), patch, w, true))
@@ -72,10 +72,10 @@ type discOutputs struct {
 }
 
 // discriminatorNet scores an image [B,3,64,64] with its condition. The
-// image goes through a stride-2 convolution; the condition (projected by a
-// dense layer in VariantProjected, raw in VariantPaper, absent in
-// VariantUnconditional) is tiled over the 32x32 positions and concatenated;
-// three more stride-2 convolutions with batch norm follow. The score is a
+// image goes through a stride-2 convolution. The condition is tiled over
+// the 32x32 positions and concatenated: projected by a dense layer in
+// VariantProjected, raw in VariantPaper, absent in VariantUnconditional.
+// Three more stride-2 convolutions with batch norm follow. The score is a
 // dense layer over the last activations, plus, in VariantProjected, a
 // projection term <embed(condition), features>.
 func discriminatorNet(scope *model.Scope, lc *layerCtx, a Arch, image, cond *graph.Node) discOutputs {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/downthere/downthere/inference"
 	"github.com/downthere/downthere/models"
 )
 
@@ -94,6 +95,8 @@ func TestRunSmallRealData(t *testing.T) {
 		t.Errorf("no model card: %v", err)
 	}
 
+	checkInInference(t, res.ExportDir, cfg.PatchSize)
+
 	paper := cfg
 	paper.Name = "tiny-paper"
 	paper.RunDir += "-paper"
@@ -111,5 +114,36 @@ func TestRunSmallRealData(t *testing.T) {
 	}
 	if res.Metrics["encoder_test_accuracy"] != set.Manifests[models.RoleEncoder].Training.Metrics["encoder_test_accuracy"] {
 		t.Errorf("shared encoder's accuracy %v differs from the first run's", res.Metrics["encoder_test_accuracy"])
+	}
+}
+
+// checkInInference loads the exported set into package inference's
+// registry, as the viewer does, and generates views for one patch.
+func checkInInference(t *testing.T, dir string, patchSize int) {
+	t.Helper()
+	rt, err := inference.Init(inference.LibraryOptions{Path: os.Getenv("DOWNTHERE_ORT_LIB")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := inference.NewRegistry(rt, inference.Options{})
+	defer reg.Close()
+	info, err := inference.FolderSet(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := reg.Load(context.Background(), info)
+	if err != nil {
+		t.Fatalf("inference rejects the exported set: %v", err)
+	}
+	if err := reg.Swap(ms); err != nil {
+		t.Fatal(err)
+	}
+	patch := make([]float32, 3*patchSize*patchSize)
+	views, err := inference.NewEngine(reg).ViewsForPatch(context.Background(), patch, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(views) != 3 || len(views[0]) != 3*ImageSize*ImageSize {
+		t.Errorf("got %d views of %d values, want 3 of %d", len(views), len(views[0]), 3*ImageSize*ImageSize)
 	}
 }
