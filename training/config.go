@@ -62,11 +62,18 @@ type Arch struct {
 	// Loss is "bce" (the paper's non-saturating binary cross-entropy) or
 	// "hinge".
 	Loss string `json:"loss"`
-	// ModeSeeking weighs a mode-seeking term in the generator loss (Mao et
-	// al., CVPR 2019): pairs of views with one condition and two noise
-	// vectors are pushed apart, against the collapse of all noise to one
-	// view per condition. 0 disables it; it needs an even batch size.
+	// ModeSeeking weighs a diversity term in the generator loss against
+	// the collapse of all noise vectors to one view per condition: pairs of
+	// views with one condition and two noise vectors are pushed apart by
+	// -min(mean|G(z1)-G(z2)| / mean|z1-z2|, DiversityCap), the bounded form
+	// of Yang et al. (DSGAN, ICLR 2019). The unbounded ratio of Mao et al.
+	// (MSGAN, CVPR 2019) filled the views with coloured stripes within 300
+	// steps here, because its gradient grows as the views get closer. 0
+	// disables the term; it needs an even batch size.
 	ModeSeeking float64 `json:"mode_seeking"`
+	// DiversityCap bounds the diversity term (mean absolute pixel
+	// difference in [-1,1] units per unit of noise difference).
+	DiversityCap float64 `json:"diversity_cap"`
 	// MinibatchStd adds the standard deviation over the batch as an extra
 	// channel before the discriminator's score (Karras et al., ICLR 2018),
 	// so that a batch of identical views is easy to reject. The features
@@ -156,6 +163,7 @@ func DefaultConfig() Config {
 			AuxWeight:           1,
 			Loss:                "bce",
 			ModeSeeking:         1,
+			DiversityCap:        0.5,
 			MinibatchStd:        true,
 			RealLabel:           0.9,
 		},
@@ -246,6 +254,7 @@ func (c Config) Validate() error {
 	check(a.AuxWeight >= 0, "arch.aux_weight %g must be >= 0", a.AuxWeight)
 	check(a.Loss == "bce" || a.Loss == "hinge", "arch.loss %q must be \"bce\" or \"hinge\"", a.Loss)
 	check(a.ModeSeeking >= 0, "arch.mode_seeking %g must be >= 0", a.ModeSeeking)
+	check(a.ModeSeeking == 0 || a.DiversityCap > 0, "arch.diversity_cap %g must be > 0 when arch.mode_seeking is on", a.DiversityCap)
 	check(a.ModeSeeking == 0 || c.BatchSize%2 == 0, "batch_size %d must be even when arch.mode_seeking is on", c.BatchSize)
 	check(a.RealLabel > 0.5 && a.RealLabel <= 1, "arch.real_label %g must be in (0.5,1]", a.RealLabel)
 	check(c.BatchSize >= 2 && c.BatchSize <= 1024, "batch_size %d must be in [2,1024]", c.BatchSize)

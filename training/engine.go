@@ -198,7 +198,7 @@ func (e *engine) ganStepGraph(scope *model.Scope, real, cond, noise, aux *graph.
 		lossG = graph.Add(lossG, graph.MulScalar(crossEntropy(dGen.aux, aux), e.arch.AuxWeight))
 	}
 	if e.arch.ModeSeeking > 0 {
-		lossG = graph.Add(lossG, graph.MulScalar(modeSeeking(fake, noise), e.arch.ModeSeeking))
+		lossG = graph.Add(lossG, graph.MulScalar(diversityLoss(fake, noise, e.arch.DiversityCap), e.arch.ModeSeeking))
 	}
 	adam("adam_generator", lr, beta1, beta2).UpdateGraph(gs, g, lossG)
 
@@ -207,19 +207,19 @@ func (e *engine) ganStepGraph(scope *model.Scope, real, cond, noise, aux *graph.
 	return []*graph.Node{lossD, lossG, pReal, pFake, auxReal}
 }
 
-// modeSeeking is the mean over the pairs (b, b+B/2), which share a
-// condition, of mean|z1-z2| / (mean|G(z1)-G(z2)| + 1e-5). A reshape and
-// a weighted sum separate the halves, because the gradient of Slice needs
-// Pad, which the onnx backend lacks.
-func modeSeeking(fake, noise *graph.Node) *graph.Node {
+// diversityLoss is the mean over the pairs (b, b+B/2), which share a
+// condition, of -min(mean|G(z1)-G(z2)| / mean|z1-z2|, limit). A reshape
+// and a weighted sum separate the halves, because the gradient of Slice
+// needs Pad, which the onnx backend lacks.
+func diversityLoss(fake, noise *graph.Node, limit float64) *graph.Node {
 	half := fake.Shape().Dimensions[0] / 2
 	pairDiff := func(x *graph.Node) *graph.Node {
 		x = graph.Reshape(x, 2, half, x.Shape().Size()/(2*half))
 		sign := graph.Const(x.Graph(), [][][]float32{{{1}}, {{-1}}})
 		return graph.ReduceMean(graph.Abs(graph.ReduceSum(graph.Mul(x, sign), 0)), 1)
 	}
-	ratio := graph.Div(graph.StopGradient(pairDiff(noise)), graph.AddScalar(pairDiff(fake), 1e-5))
-	return graph.ReduceAllMean(ratio)
+	ratio := graph.Div(pairDiff(fake), graph.AddScalar(graph.StopGradient(pairDiff(noise)), 1e-5))
+	return graph.Neg(graph.ReduceAllMean(graph.MinScalar(ratio, limit)))
 }
 
 // advLoss is the adversarial loss of scores that should read as real
