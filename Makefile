@@ -37,9 +37,10 @@ run: build
 
 test: deps test-go test-ui test-fuzz test-e2e
 
+# The end-to-end suite in e2e/ runs once, in test-e2e, against bin/viewer.
 test-go:
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v /e2e$$)
 
 # Widgets are tested with Fyne's headless driver, which needs no cgo.
 test-ui:

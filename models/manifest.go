@@ -3,7 +3,6 @@ package models
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -218,10 +217,8 @@ func ReadManifest(fsys fs.FS, name string) (*Manifest, error) {
 // ParseManifest decodes and validates manifest JSON. Unknown fields are
 // rejected so that typos do not pass silently.
 func ParseManifest(data []byte) (*Manifest, error) {
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
 	var m Manifest
-	if err := dec.Decode(&m); err != nil {
+	if err := DecodeStrictJSON(data, &m); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if err := m.Validate(); err != nil {

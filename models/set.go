@@ -2,12 +2,10 @@ package models
 
 import (
 	"embed"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
 	"sort"
-	"strings"
 )
 
 // SetFileName is the name of the file that describes a model set inside its
@@ -81,13 +79,16 @@ func ReadSpec(fsys fs.FS, dir string) (SetSpec, error) {
 	if err != nil {
 		return spec, fmt.Errorf("read model set %s: %w", specPath, err)
 	}
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&spec); err != nil {
+	if err := DecodeStrictJSON(data, &spec); err != nil {
 		return spec, fmt.Errorf("model set %s: %w: %v", specPath, ErrInvalid, err)
 	}
 	if spec.Name == "" {
 		return spec, fmt.Errorf("model set %s: %w: name is empty", specPath, ErrInvalid)
+	}
+	for role := range spec.Models {
+		if !validRole(role) {
+			return spec, fmt.Errorf("model set %s: %w: unknown role %q in models; the roles are %v", specPath, ErrInvalid, role, Roles)
+		}
 	}
 	return spec, nil
 }
