@@ -69,11 +69,16 @@ func (lc *layerCtx) value(g *graph.Graph, v *model.Variable) *graph.Node {
 
 // dense applies x [B,in] -> [B,out] with a bias.
 func (lc *layerCtx) dense(scope *model.Scope, x *graph.Node, out int) *graph.Node {
+	b := lc.value(x.Graph(), lc.param(scope, "bias", 0, 0, out))
+	return graph.Add(lc.denseNoBias(scope, x, out), graph.ExpandAxes(b, 0))
+}
+
+// denseNoBias applies x [B,in] -> [B,out] without a bias, for a layer
+// followed by batch norm.
+func (lc *layerCtx) denseNoBias(scope *model.Scope, x *graph.Node, out int) *graph.Node {
 	in := x.Shape().Dimensions[1]
-	g := x.Graph()
-	w := lc.value(g, lc.param(scope, "weights", 0.02, 0, in, out))
-	b := lc.value(g, lc.param(scope, "bias", 0, 0, out))
-	return graph.Add(graph.MatMul(x, w), graph.ExpandAxes(b, 0))
+	w := lc.value(x.Graph(), lc.param(scope, "weights", 0.02, 0, in, out))
+	return graph.MatMul(x, w)
 }
 
 // conv2x2 applies a 2x2 stride-1 convolution after zero padding x by

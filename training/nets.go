@@ -53,7 +53,10 @@ func generatorNet(scope *model.Scope, lc *layerCtx, a Arch, cond, noise *graph.N
 		// exported model keeps the same two inputs in every variant.
 		in = graph.Add(noise, graph.MulScalar(cond, 0))
 	}
-	h := lc.dense(scope.At("fc"), in, 16*8*w)
+	// No bias here: a bias per channel and position would let the network
+	// learn one fixed image that batch norm cannot remove, and training
+	// collapsed to such a template (every view alike) within 300 steps.
+	h := lc.denseNoBias(scope.At("fc"), in, 16*8*w)
 	h = graph.Reshape(h, batch, 8*w, 4, 4)
 	h = leakyReLU(lc.batchNorm(scope.At("bn0"), h))
 	widths := []int{4 * w, 2 * w, w}
