@@ -63,30 +63,86 @@ func newAtomicTarget(final string, sidecars ...string) (*atomicTarget, error) {
 // final name that this write did not produce is removed, so stale
 // metadata never describes the new file.
 func (a *atomicTarget) commit() error {
-	if a.done {
-		return errors.New("atomic write committed or aborted twice")
+	return commitAll(a)
+}
+
+// commitAll commits targets together: it flushes all of them before it
+// renames any, and when a step fails it removes every temporary file and
+// every final file already renamed, so no target appears without the
+// others. NOTE: a failed rename can only be undone by removing the new
+// final file, so a file replaced by the first targets is then lost.
+func commitAll(targets ...*atomicTarget) error {
+	for _, a := range targets {
+		if a.done {
+			abortAll(targets)
+			return errors.New("atomic write committed or aborted twice")
+		}
+		if err := a.flush(); err != nil {
+			abortAll(targets)
+			return err
+		}
 	}
-	if err := syncFile(a.temp); err != nil {
+	for i, a := range targets {
+		if err := a.rename(); err != nil {
+			for _, renamed := range targets[:i] {
+				renamed.removeFinal()
+			}
+			abortAll(targets[i:])
+			return err
+		}
+	}
+	for _, a := range targets {
+		if err := syncDir(filepath.Dir(a.final)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func abortAll(targets []*atomicTarget) {
+	for _, a := range targets {
 		a.abort()
+	}
+}
+
+// flush writes the temporary file and its sidecars to disk and gives the
+// file the final permissions.
+func (a *atomicTarget) flush() error {
+	if err := syncFile(a.temp); err != nil {
 		return fmt.Errorf("write %s: flush to disk: %w", a.final, err)
 	}
-
 	if err := os.Chmod(a.temp, a.finalMode()); err != nil {
-		a.abort()
 		return fmt.Errorf("write %s: set permissions: %w", a.final, err)
 	}
 	for _, s := range a.sidecars {
+		if err := syncFile(a.temp + s); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("write %s: flush %s: %w", a.final, a.temp+s, err)
+		}
+	}
+	return nil
+}
+
+// rename moves the sidecars and then the file to their final names.
+func (a *atomicTarget) rename() error {
+	for _, s := range a.sidecars {
 		if err := a.commitSidecar(s); err != nil {
-			a.abort()
 			return err
 		}
 	}
 	if err := os.Rename(a.temp, a.final); err != nil {
-		a.abort()
 		return fmt.Errorf("write %s: rename from temporary file: %w", a.final, err)
 	}
 	a.done = true
-	return syncDir(filepath.Dir(a.final))
+	return nil
+}
+
+// removeFinal removes a committed file and its sidecars from their final
+// names, when a target committed with it failed.
+func (a *atomicTarget) removeFinal() {
+	_ = os.Remove(a.final)
+	for _, s := range a.sidecars {
+		_ = os.Remove(a.final + s)
+	}
 }
 
 // finalMode returns the permissions of the file being replaced, or
@@ -105,9 +161,6 @@ func (a *atomicTarget) commitSidecar(suffix string) error {
 			return fmt.Errorf("write %s: remove stale %s: %w", a.final, to, err)
 		}
 		return nil
-	}
-	if err := syncFile(from); err != nil {
-		return fmt.Errorf("write %s: flush %s: %w", a.final, from, err)
 	}
 	if err := os.Rename(from, to); err != nil {
 		return fmt.Errorf("write %s: rename %s: %w", a.final, from, err)
@@ -159,19 +212,29 @@ func syncDir(dir string) error {
 // when write returns nil and ctx is not cancelled; otherwise the
 // temporary file is removed and the error returned.
 func writeFileAtomic(ctx context.Context, path string, write func(w io.Writer) error) error {
-	target, err := newAtomicTarget(path)
+	target, err := stageFile(ctx, path, write)
 	if err != nil {
 		return err
 	}
+	return target.commit()
+}
+
+// stageFile is writeFileAtomic without the commit: on success the caller
+// owns the returned target and must commit or abort it.
+func stageFile(ctx context.Context, path string, write func(w io.Writer) error) (*atomicTarget, error) {
+	target, err := newAtomicTarget(path)
+	if err != nil {
+		return nil, err
+	}
 	if err := writeTemp(ctx, target.temp, write); err != nil {
 		target.abort()
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := ctx.Err(); err != nil {
 		target.abort()
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	return target.commit()
+	return target, nil
 }
 
 func writeTemp(ctx context.Context, temp string, write func(w io.Writer) error) error {
@@ -202,17 +265,27 @@ func writeTemp(ctx context.Context, temp string, write func(w io.Writer) error) 
 // existing file instead of replacing it. The file and its GDAL sidecars
 // appear under path only when write returns nil and ctx is not cancelled.
 func writeGDALAtomic(ctx context.Context, path string, write func(temp string) error) error {
-	target, err := newAtomicTarget(path, ".aux.xml")
+	target, err := stageGDAL(ctx, path, write)
 	if err != nil {
 		return err
 	}
+	return target.commit()
+}
+
+// stageGDAL is writeGDALAtomic without the commit: on success the caller
+// owns the returned target and must commit or abort it.
+func stageGDAL(ctx context.Context, path string, write func(temp string) error) (*atomicTarget, error) {
+	target, err := newAtomicTarget(path, ".aux.xml")
+	if err != nil {
+		return nil, err
+	}
 	if err := write(target.temp); err != nil {
 		target.abort()
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := ctx.Err(); err != nil {
 		target.abort()
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	return target.commit()
+	return target, nil
 }

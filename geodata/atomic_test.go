@@ -67,3 +67,31 @@ func TestWriteGDALAtomicRemovesStaleSidecar(t *testing.T) {
 		t.Errorf("stale %s.aux.xml survived: %v", path, err)
 	}
 }
+
+func TestCommitAllFailure(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	write := func(w io.Writer) error { _, err := io.WriteString(w, "data"); return err }
+	first, err := stageFile(ctx, filepath.Join(dir, "out.tif"), write)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := stageFile(ctx, filepath.Join(dir, "out.tif.provenance.json"), write)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(second.temp); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := commitAll(first, second); err == nil {
+		t.Fatal("commitAll with a missing temporary file returned nil")
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("%s left in the folder after a failed commit", e.Name())
+	}
+}

@@ -184,9 +184,10 @@ type ExportOptions struct {
 }
 
 // Export writes r to path in the format its extension names. The file
-// appears under path only when it is complete: it is written beside path
-// under a temporary name, flushed and renamed, and removed on error or
-// cancellation.
+// and its sidecars (<path>.aux.xml, the provenance record) appear under
+// their names only when all are complete: each is written beside its name
+// under a temporary name, then all are flushed and renamed, and all are
+// removed on error or cancellation.
 func Export(ctx context.Context, path string, r *Result, opts ExportOptions) error {
 	format, err := FormatFromPath(path)
 	if err != nil {
@@ -196,24 +197,30 @@ func Export(ctx context.Context, path string, r *Result, opts ExportOptions) err
 		return fmt.Errorf("export %s: %w", path, err)
 	}
 
+	var target *atomicTarget
 	switch format {
 	case FormatGeoTIFF:
-		err = exportGeoTIFF(ctx, path, r, opts)
+		target, err = exportGeoTIFF(ctx, path, r, opts)
 	case FormatGeoPackage:
-		err = exportGeoPackage(ctx, path, r, opts)
+		target, err = exportGeoPackage(ctx, path, r, opts)
 	case FormatGeoJSON:
-		err = exportGeoJSON(ctx, path, r, opts)
+		target, err = exportGeoJSON(ctx, path, r, opts)
 	case FormatKML:
-		err = exportKML(ctx, path, r, opts)
+		target, err = exportKML(ctx, path, r, opts)
 	}
 	if err != nil {
 		return err
 	}
-
-	if opts.Provenance != nil {
-		return writeExportProvenance(ctx, path, format, r, *opts.Provenance)
+	if opts.Provenance == nil {
+		return target.commit()
 	}
-	return nil
+
+	record, err := stageExportProvenance(ctx, path, target.temp, format, r, *opts.Provenance)
+	if err != nil {
+		target.abort()
+		return err
+	}
+	return commitAll(target, record)
 }
 
 // cellRecord is the attribute row of one cell in the vector exports.

@@ -21,11 +21,11 @@ const geojsonDecimals = 1e7
 // counter-clockwise, and cells across the antimeridian cut into a
 // MultiPolygon on both sides. The properties are those of the GeoPackage
 // export, with null for unclassified cells.
-func exportGeoJSON(ctx context.Context, path string, r *Result, opts ExportOptions) error {
+func exportGeoJSON(ctx context.Context, path string, r *Result, opts ExportOptions) (*atomicTarget, error) {
 	if !r.Grid.HasLonLat() {
-		return fmt.Errorf("export %s: GeoJSON needs longitude/latitude: %w", path, ErrNoGeographicCRS)
+		return nil, fmt.Errorf("export %s: GeoJSON needs longitude/latitude: %w", path, ErrNoGeographicCRS)
 	}
-	return writeFileAtomic(ctx, path, func(w io.Writer) error {
+	return stageFile(ctx, path, func(w io.Writer) error {
 		return writeFeatureCollection(ctx, w, r, opts.Progress)
 	})
 }

@@ -27,9 +27,9 @@ const (
 // tag for category names, so GDAL keeps them in <path>.aux.xml, which is
 // moved into place with the file. Band 1's metadata items CLASS_<index>
 // repeat the names inside the file itself.
-func exportGeoTIFF(ctx context.Context, path string, r *Result, opts ExportOptions) error {
+func exportGeoTIFF(ctx context.Context, path string, r *Result, opts ExportOptions) (*atomicTarget, error) {
 	godalInit()
-	return writeGDALAtomic(ctx, path, func(temp string) error {
+	return stageGDAL(ctx, path, func(temp string) error {
 		mem, err := classRaster(ctx, r, opts.Progress)
 		if err != nil {
 			return err

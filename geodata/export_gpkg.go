@@ -19,9 +19,9 @@ const GeoPackageLayer = "zoning"
 // p_<class> for every class, label and nodata_fraction. Attributes of
 // unclassified cells are NULL. The features are built in an OGR Memory
 // layer and copied into the GeoPackage.
-func exportGeoPackage(ctx context.Context, path string, r *Result, opts ExportOptions) error {
+func exportGeoPackage(ctx context.Context, path string, r *Result, opts ExportOptions) (*atomicTarget, error) {
 	godalInit()
-	return writeGDALAtomic(ctx, path, func(temp string) error {
+	return stageGDAL(ctx, path, func(temp string) error {
 		if err := os.Remove(temp); err != nil {
 			return err
 		}

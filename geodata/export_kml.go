@@ -18,11 +18,11 @@ const kmlFillAlpha = 0x99
 // exportKML writes one placemark per cell for Google Earth: the cell
 // polygon in WGS 84 (cut at the antimeridian), styled with its class
 // colour, with the GeoPackage attributes as typed ExtendedData.
-func exportKML(ctx context.Context, path string, r *Result, opts ExportOptions) error {
+func exportKML(ctx context.Context, path string, r *Result, opts ExportOptions) (*atomicTarget, error) {
 	if !r.Grid.HasLonLat() {
-		return fmt.Errorf("export %s: KML needs longitude/latitude: %w", path, ErrNoGeographicCRS)
+		return nil, fmt.Errorf("export %s: KML needs longitude/latitude: %w", path, ErrNoGeographicCRS)
 	}
-	return writeFileAtomic(ctx, path, func(w io.Writer) error {
+	return stageFile(ctx, path, func(w io.Writer) error {
 		return writeKML(ctx, w, r, opts.Progress)
 	})
 }

@@ -254,7 +254,7 @@ func haversineMetres(lon1, lat1, lon2, lat2 float64) float64 {
 func gdalFailures() godal.ErrorHandler {
 	return func(ec godal.ErrorCategory, code int, msg string) error {
 		if ec >= godal.CE_Failure {
-			return &GDALError{Code: code, Message: strings.TrimSpace(msg)}
+			return &GDALError{Code: code, Message: shortenGDALMessage(strings.TrimSpace(msg))}
 		}
 		return nil
 	}

@@ -230,6 +230,7 @@ func readInfo(path string, h *godal.Dataset) (Info, error) {
 	info.Extent = info.GeoTransform.PixelBounds(0, 0, float64(info.Width), float64(info.Height))
 	info.LonLatExtent = lonLatExtent(info)
 	info.Warnings = append(info.Warnings, call.warnings...)
+	info.Warnings = append(info.Warnings, TakeGDALMessages()...)
 	return info, nil
 }
 

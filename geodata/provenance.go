@@ -108,12 +108,14 @@ func GDALVersion() string {
 	return fmt.Sprintf("%d.%d.%d", v.Major(), v.Minor(), v.Revision())
 }
 
-// writeExportProvenance completes p for the export at path and writes it
-// atomically beside the export.
-func writeExportProvenance(ctx context.Context, path string, format Format, r *Result, p Provenance) error {
-	sum, n, err := FileSHA256(path)
+// stageExportProvenance completes p for the export that will appear at
+// path, whose bytes are still in the temporary file staged, and writes the
+// record under a temporary name beside path. The caller commits or aborts
+// the returned target together with the export.
+func stageExportProvenance(ctx context.Context, path, staged string, format Format, r *Result, p Provenance) (*atomicTarget, error) {
+	sum, n, err := FileSHA256(staged)
 	if err != nil {
-		return fmt.Errorf("provenance of %s: %w", path, err)
+		return nil, fmt.Errorf("provenance of %s: %w", path, err)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -129,16 +131,22 @@ func writeExportProvenance(ctx context.Context, path string, format Format, r *R
 	if p.Created == "" {
 		p.Created = time.Now().UTC().Format(time.RFC3339)
 	}
-	return WriteProvenance(ctx, path+ProvenanceSuffix, p)
+	return stageFile(ctx, path+ProvenanceSuffix, func(w io.Writer) error {
+		return encodeProvenance(w, p)
+	})
 }
 
 // WriteProvenance writes p as indented JSON to path, atomically.
 func WriteProvenance(ctx context.Context, path string, p Provenance) error {
 	return writeFileAtomic(ctx, path, func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(p)
+		return encodeProvenance(w, p)
 	})
+}
+
+func encodeProvenance(w io.Writer, p Provenance) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(p)
 }
 
 // ReadProvenance reads a provenance record written by WriteProvenance.

@@ -12,9 +12,13 @@ import (
 
 var registerOnce sync.Once
 
-// godalInit registers GDAL's drivers once per process.
+// godalInit registers GDAL's drivers and the message handler once per
+// process.
 func godalInit() {
-	registerOnce.Do(godal.RegisterAll)
+	registerOnce.Do(func() {
+		installGDALHandler()
+		godal.RegisterAll()
+	})
 }
 
 // maxIdleHandles is how many unused GDAL handles a Dataset keeps open for

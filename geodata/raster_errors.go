@@ -136,7 +136,7 @@ type gdalOption interface {
 func (c *gdalCall) option() gdalOption {
 	return godal.ErrLogger(func(ec godal.ErrorCategory, code int, msg string) error {
 		if ec >= godal.CE_Failure {
-			return &GDALError{Code: code, Message: strings.TrimSpace(msg)}
+			return &GDALError{Code: code, Message: shortenGDALMessage(strings.TrimSpace(msg))}
 		}
 		if ec == godal.CE_Warning {
 			c.warnings = append(c.warnings, strings.TrimSpace(msg))
@@ -189,4 +189,25 @@ func containsAny(s string, fragments []string) bool {
 		}
 	}
 	return false
+}
+
+// maxQuotedSQL is how much of the SQL statement that GDAL's SQLite-based
+// drivers (GeoPackage) quote in a failure is kept in the message.
+const maxQuotedSQL = 80
+
+// shortenGDALMessage cuts the SQL quoted in "sqlite3_exec(SQL) failed:
+// cause" to its start and length, so the cause (such as "database or disk
+// is full") is not buried under kilobytes of schema.
+func shortenGDALMessage(msg string) string {
+	const open, closing = "sqlite3_exec(", ") failed"
+	i := strings.Index(msg, open)
+	j := strings.LastIndex(msg, closing)
+	if i < 0 || j < i+len(open) {
+		return msg
+	}
+	sql := msg[i+len(open) : j]
+	if len(sql) <= maxQuotedSQL {
+		return msg
+	}
+	return fmt.Sprintf("%s%s... (%d bytes of SQL)%s", msg[:i+len(open)], sql[:maxQuotedSQL], len(sql), msg[j:])
 }

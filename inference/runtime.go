@@ -321,6 +321,10 @@ func parseVersion(s string) ([3]int, bool) {
 		parts[2] = parts[2][:i]
 	}
 	for i, p := range parts {
+		// Atoi accepts a sign, which no version component has.
+		if p == "" || p[0] < '0' || p[0] > '9' {
+			return v, false
+		}
 		n, err := strconv.Atoi(p)
 		if err != nil {
 			return v, false

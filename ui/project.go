@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/downthere/downthere/models"
 )
 
 // ProjectVersion is the version of the project file format written by
@@ -151,10 +153,8 @@ func LoadProject(path string) (Project, error) {
 	if err != nil {
 		return Project{}, fmt.Errorf("open project %s: %w", path, err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var p Project
-	if err := dec.Decode(&p); err != nil {
+	if err := models.DecodeStrictJSON(data, &p); err != nil {
 		return Project{}, fmt.Errorf("project %s is not a valid project file: %w", path, err)
 	}
 	if err := p.Validate(); err != nil {

@@ -60,3 +60,19 @@ func checkProjectRoundTrip(t *testing.T, p Project, path string) {
 		t.Errorf("layers or seeds changed in a round trip: %v %v -> %v %v", p.Layers, p.Seeds, q.Layers, q.Seeds)
 	}
 }
+
+func TestLoadProjectTrailingData(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "project.json")
+	valid := `{"version": 1, "imagery": {"path": "scene.tif"}, "view": {"units_per_pixel": 30}}`
+	if err := os.WriteFile(path, []byte(valid+"\n"+valid), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err := LoadProject(path)
+	if err == nil {
+		t.Fatal("LoadProject accepted two JSON objects in one file")
+	}
+	if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "after") {
+		t.Errorf("error %q does not name the file and the trailing data", err)
+	}
+}

@@ -6,9 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -28,6 +31,7 @@ type exportFlags struct {
 	gridM      float64
 	labels     string
 	labelField string
+	labelMap   string
 	batch      int
 	maxNoData  float64
 	runtime    *runtimeFlags
@@ -42,6 +46,7 @@ func parseExportFlags(args []string, stderr io.Writer) (*exportFlags, int) {
 	fs.Float64Var(&f.gridM, "grid", 0, "grid cell edge in metres; 0 uses the model set's patch footprint (patch size x ground resolution), as the viewer does")
 	fs.StringVar(&f.labels, "labels", "", "optional reference labels written beside each cell's class: polygons (any OGR format) or a class raster")
 	fs.StringVar(&f.labelField, "label-field", "", "attribute holding the class of each label polygon; default TIPO with the Olinda mapping URBANO->urban, RURAL->rural")
+	fs.StringVar(&f.labelMap, "label-map", "", "extra label values to map to classes, as VALUE=CLASS pairs separated by commas (for example FAVELA=urban,INDUSTRIAL=urban)")
 	fs.IntVar(&f.batch, "batch", geodata.DefaultClassifyBatch, "patches per model call")
 	fs.Float64Var(&f.maxNoData, "max-nodata", geodata.DefaultMaxNoDataFraction, "skip cells whose patch has more than this share of nodata pixels (0 to 1)")
 	f.runtime = addRuntimeFlags(fs)
@@ -121,6 +126,8 @@ func exportScene(ctx context.Context, f *exportFlags, stdout, stderr io.Writer) 
 		return err
 	}
 	defer ds.Close()
+	defer printGDALMessages(stderr, geodata.TakeGDALMessages())
+	printGDALMessages(stderr, ds.Info().Warnings)
 
 	engine, err := f.runtime.openEngine(ctx, sceneGroundResolution(f.scene))
 	if err != nil {
@@ -168,6 +175,10 @@ func exportGrid(ctx context.Context, f *exportFlags, ds *geodata.Dataset, m *gui
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkExportableScene(f, ds, g); err != nil {
+		g.Close()
+		return nil, nil, err
+	}
 	fmt.Fprintf(stderr, "export: %d x %d cells of %g m in %s\n", g.Rows(), g.Cols(), g.CellSizeM(), g.CRSName())
 	if g.Note() != "" {
 		fmt.Fprintln(stderr, "export: note:", g.Note())
@@ -183,7 +194,65 @@ func exportGrid(ctx context.Context, f *exportFlags, ds *geodata.Dataset, m *gui
 	}
 	fmt.Fprintf(stderr, "export: labels %s: classes %s, %d cells at least half labelled\n",
 		f.labels, strings.Join(labels.Classes, ", "), labels.LabelledCells(geodata.DefaultMinLabelCoverage))
+	printUnmappedLabels(stderr, f.labels, labels.Unmapped)
 	return g, labels, nil
+}
+
+// checkExportableScene rejects an export before any cell is classified.
+// It rejects a scene whose first pixel cannot be read and a scene without
+// georeferencing, whose cells would be measured in pixels. It also rejects
+// GeoJSON and KML output when the grid's CRS has no longitude/latitude.
+func checkExportableScene(f *exportFlags, ds *geodata.Dataset, g *geodata.Grid) error {
+	if _, _, err := ds.PixelValues(0, 0); err != nil {
+		return err
+	}
+	if ds.Info().Georef == geodata.GeorefNone {
+		return fmt.Errorf("scene %s has no georeferencing (no geotransform, GCPs or CRS): a zoning export needs a georeferenced raster; "+
+			"add one with gdal_edit.py -a_ullr ULX ULY LRX LRY -a_srs EPSG:CODE", f.scene)
+	}
+
+	format, err := geodata.FormatFromPath(f.out)
+	if err != nil {
+		return err
+	}
+	if g.HasLonLat() || (format != geodata.FormatGeoJSON && format != geodata.FormatKML) {
+		return nil
+	}
+	return fmt.Errorf("scene %s: %w, but %s needs longitude/latitude: "+
+		"write .tif or .gpkg instead, or assign a CRS with gdal_edit.py -a_srs EPSG:CODE", f.scene, geodata.ErrNoGeographicCRS, format)
+}
+
+// printUnmappedLabels warns about label values that no class mapping
+// names, most frequent first, since their polygons stay unlabelled.
+func printUnmappedLabels(stderr io.Writer, path string, unmapped map[string]int) {
+	if len(unmapped) == 0 {
+		return
+	}
+	values := make([]string, 0, len(unmapped))
+	for v := range unmapped {
+		values = append(values, v)
+	}
+	sort.Slice(values, func(i, j int) bool {
+		if unmapped[values[i]] != unmapped[values[j]] {
+			return unmapped[values[i]] > unmapped[values[j]]
+		}
+		return values[i] < values[j]
+	})
+	parts := make([]string, len(values))
+	for i, v := range values {
+		parts[i] = fmt.Sprintf("%s (%d)", v, unmapped[v])
+	}
+	fmt.Fprintf(stderr, "export: warning: labels %s: %d values have no class and stay unlabelled: %s; "+
+		"map them with --label-map VALUE=CLASS,... (for example --label-map %s=urban)\n",
+		path, len(values), strings.Join(parts, ", "), values[0])
+}
+
+// printGDALMessages prints GDAL warnings and errors that no returned
+// error carries, one line each.
+func printGDALMessages(stderr io.Writer, messages []string) {
+	for _, m := range messages {
+		fmt.Fprintln(stderr, "export: GDAL warning:", m)
+	}
 }
 
 // readExportLabels reads --labels as polygons, or as a class raster when
@@ -192,6 +261,9 @@ func readExportLabels(ctx context.Context, f *exportFlags, g *geodata.Grid) (*ge
 	opts := geodata.OlindaTractLabels
 	if f.labelField != "" {
 		opts = geodata.PolygonLabelOptions{Field: f.labelField}
+	}
+	if err := addLabelMapping(&opts, f.labelMap); err != nil {
+		return nil, err
 	}
 	labels, err := geodata.ReadPolygonLabels(ctx, f.labels, g, opts)
 	if err == nil {
@@ -202,6 +274,31 @@ func readExportLabels(ctx context.Context, f *exportFlags, g *geodata.Grid) (*ge
 		return nil, fmt.Errorf("--labels: read as polygons: %w; read as a class raster: %v", err, rerr)
 	}
 	return raster, nil
+}
+
+// addLabelMapping adds the VALUE=CLASS pairs of --label-map to opts. With
+// the default Olinda mapping, CLASS must be one of its classes.
+func addLabelMapping(opts *geodata.PolygonLabelOptions, pairs string) error {
+	if pairs == "" {
+		return nil
+	}
+	mapping := maps.Clone(opts.Mapping)
+	if mapping == nil {
+		mapping = map[string]string{}
+	}
+	for _, pair := range strings.Split(pairs, ",") {
+		value, class, ok := strings.Cut(pair, "=")
+		value, class = strings.TrimSpace(value), strings.TrimSpace(class)
+		if !ok || value == "" || class == "" {
+			return fmt.Errorf("--label-map: invalid pair %q: give VALUE=CLASS", pair)
+		}
+		if len(opts.Classes) > 0 && !slices.Contains(opts.Classes, class) {
+			return fmt.Errorf("--label-map %s: class %q is not one of %s", pair, class, strings.Join(opts.Classes, ", "))
+		}
+		mapping[value] = class
+	}
+	opts.Mapping = mapping
+	return nil
 }
 
 // classifyForExport runs geodata.ClassifyGrid with the viewer's

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"log/slog"
 	"math"
 	"path/filepath"
 	"strings"
@@ -54,11 +55,21 @@ func openGUIScene(path string, cellSizeM float64, cache *geodata.TileCache) (*gu
 		return nil, err
 	}
 	s := &guiScene{path: path, ds: ds}
+	defer logGDALMessages(path, geodata.TakeGDALMessages())
+	logGDALMessages(path, ds.Info().Warnings)
 	if err := s.setUp(cellSizeM, cache); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// logGDALMessages logs the GDAL warnings reported while opening path,
+// which GDAL would otherwise print to stderr itself.
+func logGDALMessages(path string, messages []string) {
+	for _, m := range messages {
+		slog.Warn("GDAL warning", "file", path, "message", m)
+	}
 }
 
 func (s *guiScene) setUp(cellSizeM float64, cache *geodata.TileCache) error {

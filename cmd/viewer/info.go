@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/downthere/downthere/geodata"
@@ -45,6 +47,10 @@ func runInfo(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	if st, err := os.Stat(files[0]); err == nil && st.IsDir() {
+		fmt.Fprintf(stderr, "viewer info: %s is a folder, not a raster file: give one of the files in it\n", files[0])
+		return 1
+	}
 	ds, err := geodata.Open(files[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "viewer info: %v\n", err)
@@ -57,10 +63,19 @@ func runInfo(args []string, stdout, stderr io.Writer) int {
 	}
 	mode, bands := geodata.DefaultBands(info)
 	report := infoReport{Info: info, DefaultDisplay: display{Mode: mode, Bands: bands}}
+	report.Warnings = append(report.Warnings, geodata.TakeGDALMessages()...)
+	out := bufio.NewWriter(stdout)
 	if *asJSON {
-		return printInfoJSON(report, stdout, stderr)
+		if status := printInfoJSON(report, out, stderr); status != 0 {
+			return status
+		}
+	} else {
+		printInfoText(report, out)
 	}
-	printInfoText(report, stdout)
+	if err := out.Flush(); err != nil {
+		fmt.Fprintf(stderr, "viewer info: write to stdout: %v\n", err)
+		return 1
+	}
 	return 0
 }
 

@@ -1,0 +1,4 @@
+#ifndef GEODATA_GDAL_MESSAGES_H
+#define GEODATA_GDAL_MESSAGES_H
+void geodataInstallGDALHandler(void);
+#endif
