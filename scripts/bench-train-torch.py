@@ -5,9 +5,14 @@ with OpenBLAS), 2 threads.
 
 A step is a discriminator update and then a generator update against the
 updated discriminator, both with Adam (lr 2e-4, betas 0.5/0.999), on random
-64x64 images, as in training/engine.go: base width 32, the condition
-through a learned 32-wide projection in both networks, a projection term
-and a 7-class auxiliary head in the discriminator, binary cross-entropy.
+64x64 images, as in training/engine.go. The networks match training/nets.go:
+base width 24; the condition goes through a learned 32-wide projection in
+both networks. The generator upsamples with 3x3 convolutions and pixel
+shuffle. The discriminator downsamples with pixel unshuffle and 3x3
+convolutions, and has a minibatch standard deviation channel, a projection
+term and a 7-class auxiliary head. The losses are binary cross-entropy
+with real targets of 0.9, plus the bounded diversity term on pairs of
+views that share a condition.
 
 Usage: /usr/bin/python3 scripts/bench-train-torch.py [--steps N]
 Prints one line per batch size: "batch B: S s/step (median of N)".
@@ -21,48 +26,50 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-W, COND, NOISE, PROJ, AUX = 32, 100, 100, 32, 7
+W, COND, NOISE, PROJ, AUX = 24, 100, 100, 32, 7
 
 
 class Generator(nn.Module):
     def __init__(self):
         super().__init__()
         self.proj = nn.Linear(COND, PROJ)
-        self.fc = nn.Linear(PROJ + NOISE, 16 * 8 * W)
+        self.fc = nn.Linear(PROJ + NOISE, 16 * 8 * W, bias=False)
         self.bn0 = nn.BatchNorm2d(8 * W)
         chans = [8 * W, 4 * W, 2 * W, W]
-        self.ups = nn.ModuleList(nn.ConvTranspose2d(a, b, 4, 2, 1, bias=False) for a, b in zip(chans, chans[1:]))
+        self.ups = nn.ModuleList(nn.Conv2d(a, 4 * b, 3, 1, 1, bias=False) for a, b in zip(chans, chans[1:]))
         self.bns = nn.ModuleList(nn.BatchNorm2d(b) for b in chans[1:])
-        self.out = nn.ConvTranspose2d(W, 3, 4, 2, 1)
+        self.out = nn.Conv2d(W, 4 * 3, 3, 1, 1)
 
     def forward(self, cond, noise):
         h = torch.cat([F.leaky_relu(self.proj(cond), 0.2), noise], 1)
         h = F.leaky_relu(self.bn0(self.fc(h).view(-1, 8 * W, 4, 4)), 0.2)
         for up, bn in zip(self.ups, self.bns):
-            h = F.leaky_relu(bn(up(h)), 0.2)
-        return torch.tanh(self.out(h))
+            h = F.leaky_relu(bn(F.pixel_shuffle(up(h), 2)), 0.2)
+        return torch.tanh(F.pixel_shuffle(self.out(h), 2))
 
 
 class Discriminator(nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv1 = nn.Conv2d(3, W, 4, 2, 1)
+        self.conv1 = nn.Conv2d(4 * 3, W, 3, 1, 1)
         self.proj = nn.Linear(COND, PROJ)
         chans = [W + PROJ, 2 * W, 4 * W, 8 * W]
-        self.convs = nn.ModuleList(nn.Conv2d(a, b, 4, 2, 1, bias=False) for a, b in zip(chans, chans[1:]))
+        self.convs = nn.ModuleList(nn.Conv2d(4 * a, b, 3, 1, 1, bias=False) for a, b in zip(chans, chans[1:]))
         self.bns = nn.ModuleList(nn.BatchNorm2d(b) for b in chans[1:])
-        self.score = nn.Linear(8 * W * 16, 1)
+        self.score = nn.Linear((8 * W + 1) * 16, 1)
         self.embed = nn.Linear(COND, 8 * W)
         self.aux = nn.Linear(8 * W, AUX)
 
     def forward(self, image, cond):
-        h = F.leaky_relu(self.conv1(image), 0.2)
+        h = F.leaky_relu(self.conv1(F.pixel_unshuffle(image, 2)), 0.2)
         tile = F.leaky_relu(self.proj(cond), 0.2)[:, :, None, None].expand(-1, -1, 32, 32)
         h = torch.cat([h, tile], 1)
         for conv, bn in zip(self.convs, self.bns):
-            h = F.leaky_relu(bn(conv(h)), 0.2)
+            h = F.leaky_relu(bn(conv(F.pixel_unshuffle(h, 2))), 0.2)
         features = h.mean((2, 3))
-        logit = self.score(h.flatten(1)).squeeze(1) + (self.embed(cond) * features).sum(1)
+        std = torch.sqrt(h.var(0, unbiased=False) + 1e-8).mean()
+        scored = torch.cat([h, std.expand(h.shape[0], 1, 4, 4)], 1)
+        logit = self.score(scored.flatten(1)).squeeze(1) + (self.embed(cond) * features).sum(1)
         return logit, self.aux(features)
 
 
@@ -86,12 +93,17 @@ def main():
             fake = g(cond, noise)
             real_logit, real_aux = d(real, cond)
             fake_logit, _ = d(fake.detach(), cond)
-            loss_d = F.softplus(-real_logit).mean() + F.softplus(fake_logit).mean() + F.cross_entropy(real_aux, labels)
+            real_loss = 0.9 * F.softplus(-real_logit) + 0.1 * F.softplus(real_logit)
+            loss_d = real_loss.mean() + F.softplus(fake_logit).mean() + F.cross_entropy(real_aux, labels)
             opt_d.zero_grad()
             loss_d.backward()
             opt_d.step()
             gen_logit, gen_aux = d(fake, cond)
-            loss_g = F.softplus(-gen_logit).mean() + F.cross_entropy(gen_aux, labels)
+            half = batch // 2
+            image_diff = (fake[:half] - fake[half:]).abs().flatten(1).mean(1)
+            noise_diff = (noise[:half] - noise[half:]).abs().mean(1)
+            diversity = -torch.clamp(image_diff / (noise_diff + 1e-5), max=0.5).mean()
+            loss_g = F.softplus(-gen_logit).mean() + F.cross_entropy(gen_aux, labels) + diversity
             opt_g.zero_grad()
             loss_g.backward()
             opt_g.step()

@@ -30,7 +30,8 @@ func (r *runner) modelCard(exported []exportedModel) string {
 	b.WriteString("## Architecture and training\n\n")
 	fmt.Fprintf(&b, "- Variant `%s`, base width %d, encoder width %d, condition projection %d, auxiliary ground-class weight %g (%d classes), loss `%s`.\n",
 		a.Variant, a.BaseWidth, a.EncoderWidth, a.ConditionProjection, a.AuxWeight, a.AuxClasses, a.Loss)
-	b.WriteString("- Generator: dense layer to 4x4x(8w), four 4x4 stride-2 transposed convolutions (each as four polyphase 2x2 convolutions), batch norm, LeakyReLU(0.2), tanh. Discriminator: four 4x4 stride-2 convolutions (zero pad, space-to-depth, 2x2 convolution), the condition tiled and concatenated after the first, batch norm, LeakyReLU(0.2).\n")
+	b.WriteString("- Generator: dense layer (no bias) to 4x4x(8w), four 2x upsamplings as sub-pixel 3x3 convolutions, batch norm, LeakyReLU(0.2), tanh. Discriminator: four stride-2 convolutions (space-to-depth, then 3x3), the condition tiled and concatenated after the first, batch norm, LeakyReLU(0.2), minibatch standard deviation before the score. The paper's 4x4 stride-2 (transposed) convolutions were replaced because GoMLX v0.28.2 computes wrong input gradients for even kernel sizes.\n")
+	fmt.Fprintf(&b, "- Generator loss: non-saturating adversarial loss, auxiliary ground-class loss, and a bounded diversity term (weight %g, cap %g) between views of one condition; discriminator real target %g.\n", a.ModeSeeking, a.DiversityCap, a.RealLabel)
 	fmt.Fprintf(&b, "- Adam, learning rate %g, betas %g/%g, batch %d, seed %d; encoder: %d epochs at learning rate %g.\n",
 		c.LR, c.Beta1, c.Beta2, c.BatchSize, c.Seed, c.EncoderEpochs, c.EncoderLR)
 	fmt.Fprintf(&b, "- Trained steps: encoder %d, GAN %d (of %d epochs planned), classifier %d.\n", r.st.EncoderSteps, r.st.GANSteps, c.GANEpochs, c.ClassifierSteps)

@@ -157,7 +157,7 @@ func DefaultConfig() Config {
 		TestFraction: 0.2,
 		Arch: Arch{
 			Variant:             VariantProjected,
-			BaseWidth:           32,
+			BaseWidth:           24,
 			EncoderWidth:        32,
 			ConditionProjection: 32,
 			AuxWeight:           1,

@@ -25,10 +25,13 @@
 // absolute difference at most MaxExportDifference), and writes manifests,
 // set.json and CARD.md.
 //
-// Model code uses only what the onnx backend of v0.28.2 can differentiate.
-// A stride-2 convolution is a zero pad (by concatenation), a
-// space-to-depth and a 2x2 convolution. A transposed convolution is four
-// polyphase 2x2 convolutions with separate kernels. Batch norm is written
+// Model code uses only what the onnx backend of v0.28.2 can differentiate
+// correctly. Strided and transposed convolutions are avoided (their
+// gradients need input dilation, which ONNX Conv rejects), and so are even
+// kernel sizes, whose input gradient GoMLX shifts by a pixel. The GAN
+// downsamples with space-to-depth and a 3x3 convolution and upsamples with
+// a 3x3 convolution and depth-to-space. The encoder keeps the earlier
+// zero pad, space-to-depth and 2x2 convolution. Batch norm is written
 // here, with running statistics for inference. The discriminator's
 // variables enter the generator step through StopGradient.
 //

@@ -146,6 +146,49 @@ func spaceToDepth(x *graph.Node) *graph.Node {
 	return graph.Reshape(x, b, c*4, h/2, w/2)
 }
 
+// conv3x3 applies a 3x3 stride-1 convolution with one zero of padding on
+// every side (output size = input size), plus an optional bias.
+//
+// NOTE: GoMLX v0.28.2 computes the input gradient of a convolution with an
+// even kernel size wrongly: for a 2x2 kernel it pads the reverse
+// convolution by {0,2} instead of {1,1}, so the gradient arrives shifted
+// by one pixel towards the top-left corner and loses its first row and
+// column (convVJPWrtX in core/graph/ops_convolve.go). Odd kernels with
+// symmetric padding get the right gradient, so the GAN uses only those.
+func (lc *layerCtx) conv3x3(scope *model.Scope, x *graph.Node, out int, bias bool) *graph.Node {
+	in := x.Shape().Dimensions[1]
+	g := x.Graph()
+	k := lc.value(g, lc.param(scope, "kernel", 0.02, 0, out, in, 3, 3))
+	y := graph.Convolve(x, k).ChannelsAxis(timage.ChannelsFirst).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done()
+	if bias {
+		b := lc.value(g, lc.param(scope, "bias", 0, 0, out))
+		y = graph.Add(y, graph.Reshape(b, 1, out, 1, 1))
+	}
+	return y
+}
+
+// ganDown halves H and W: a space-to-depth(2) followed by a 3x3
+// convolution, a stride-2 convolution with a 6x6 receptive field.
+func (lc *layerCtx) ganDown(scope *model.Scope, x *graph.Node, out int, bias bool) *graph.Node {
+	return lc.conv3x3(scope, spaceToDepth(x), out, bias)
+}
+
+// ganUp doubles H and W: a 3x3 convolution to 4*out channels followed by
+// a depth-to-space(2) (a sub-pixel convolution, Shi et al., CVPR 2016).
+func (lc *layerCtx) ganUp(scope *model.Scope, x *graph.Node, out int, bias bool) *graph.Node {
+	return depthToSpace(lc.conv3x3(scope, x, 4*out, bias))
+}
+
+// depthToSpace turns [B,4C,H,W] into [B,C,2H,2W], the inverse of
+// spaceToDepth.
+func depthToSpace(x *graph.Node) *graph.Node {
+	d := x.Shape().Dimensions
+	b, c, h, w := d[0], d[1]/4, d[2], d[3]
+	x = graph.Reshape(x, b, c, 2, 2, h, w)
+	x = graph.TransposeAllAxes(x, 0, 1, 4, 2, 5, 3)
+	return graph.Reshape(x, b, c, 2*h, 2*w)
+}
+
 // upConv is a 4x4, stride-2, padding-1 transposed convolution written as
 // four polyphase 2x2 stride-1 convolutions, one per output phase, whose
 // results are interleaved into [B,out,2H,2W]. Each phase kernel is its own

@@ -21,6 +21,10 @@ const (
 // and tanh. The logits are a dense layer on the condition, so the
 // condition is the penultimate layer of a supervised overhead classifier.
 func encoderNet(scope *model.Scope, lc *layerCtx, a Arch, patch *graph.Node, classes int) (cond, logits *graph.Node) {
+	// NOTE: the encoder still uses 2x2 kernels (downConv), whose input
+	// gradient GoMLX v0.28.2 shifts by a pixel (see conv3x3). Its global
+	// pooling makes it insensitive to that, and the shipped encoder was
+	// trained this way; the GAN layers moved to 3x3 kernels.
 	w := a.EncoderWidth
 	h := leakyReLU(lc.downConv(scope.At("conv1"), patch, w, true))
 	h = leakyReLU(lc.batchNorm(scope.At("bn2"), lc.downConv(scope.At("conv2"), h, 2*w, false)))
@@ -33,8 +37,9 @@ func encoderNet(scope *model.Scope, lc *layerCtx, a Arch, patch *graph.Node, cla
 }
 
 // generatorNet maps the condition [B,CondDim] and noise [B,NoiseDim] to an
-// image [B,3,64,64] in [-1,1]: a dense layer to 4x4x(8w), four polyphase
-// transposed convolutions with batch norm and LeakyReLU(0.2), and tanh.
+// image [B,3,64,64] in [-1,1]: a dense layer to 4x4x(8w), four 2x
+// upsamplings (sub-pixel 3x3 convolutions) with batch norm and
+// LeakyReLU(0.2), and tanh.
 // VariantProjected passes the condition through a learned dense projection
 // first, VariantPaper concatenates the raw condition with the noise, and
 // VariantUnconditional ignores the condition.
@@ -61,10 +66,10 @@ func generatorNet(scope *model.Scope, lc *layerCtx, a Arch, cond, noise *graph.N
 	h = leakyReLU(lc.batchNorm(scope.At("bn0"), h))
 	widths := []int{4 * w, 2 * w, w}
 	for i, out := range widths {
-		h = lc.upConv(scope.At("up%d", i+1), h, out, false)
+		h = lc.ganUp(scope.At("up%d", i+1), h, out, false)
 		h = leakyReLU(lc.batchNorm(scope.At("bn%d", i+1), h))
 	}
-	return graph.Tanh(lc.upConv(scope.At("up4"), h, 3, true))
+	return graph.Tanh(lc.ganUp(scope.At("up4"), h, 3, true))
 }
 
 // discOutputs are the discriminator's outputs for one batch.
@@ -75,7 +80,7 @@ type discOutputs struct {
 }
 
 // discriminatorNet scores an image [B,3,64,64] with its condition. The
-// image goes through a stride-2 convolution. The condition is tiled over
+// image goes through a stride-2 convolution (space-to-depth and 3x3). The condition is tiled over
 // the 32x32 positions and concatenated: projected by a dense layer in
 // VariantProjected, raw in VariantPaper, absent in VariantUnconditional.
 // Three more stride-2 convolutions with batch norm follow. The score is a
@@ -84,7 +89,7 @@ type discOutputs struct {
 func discriminatorNet(scope *model.Scope, lc *layerCtx, a Arch, image, cond *graph.Node) discOutputs {
 	w := a.BaseWidth
 	batch := image.Shape().Dimensions[0]
-	h := leakyReLU(lc.downConv(scope.At("conv1"), image, w, true))
+	h := leakyReLU(lc.ganDown(scope.At("conv1"), image, w, true))
 	var tile *graph.Node
 	switch a.Variant {
 	case VariantProjected:
@@ -97,9 +102,9 @@ func discriminatorNet(scope *model.Scope, lc *layerCtx, a Arch, image, cond *gra
 		tiled := graph.BroadcastToDims(graph.Reshape(tile, batch, c, 1, 1), batch, c, 32, 32)
 		h = graph.Concatenate([]*graph.Node{h, tiled}, 1)
 	}
-	h = leakyReLU(lc.batchNorm(scope.At("bn2"), lc.downConv(scope.At("conv2"), h, 2*w, false)))
-	h = leakyReLU(lc.batchNorm(scope.At("bn3"), lc.downConv(scope.At("conv3"), h, 4*w, false)))
-	h = leakyReLU(lc.batchNorm(scope.At("bn4"), lc.downConv(scope.At("conv4"), h, 8*w, false)))
+	h = leakyReLU(lc.batchNorm(scope.At("bn2"), lc.ganDown(scope.At("conv2"), h, 2*w, false)))
+	h = leakyReLU(lc.batchNorm(scope.At("bn3"), lc.ganDown(scope.At("conv3"), h, 4*w, false)))
+	h = leakyReLU(lc.batchNorm(scope.At("bn4"), lc.ganDown(scope.At("conv4"), h, 8*w, false)))
 
 	out := discOutputs{features: graph.ReduceMean(h, 2, 3)}
 	scored := h
