@@ -21,7 +21,7 @@ export LC_ALL := en_US.UTF-8
 export GOFLAGS := -tags=$(TAGS)
 
 .PHONY: deps gpu-runtime build run test test-go test-ui test-fuzz test-e2e \
-        fixtures models bench screenshots gpu-check clean
+        fixtures models eval bench screenshots gpu-check clean
 
 deps:
 	@scripts/install-deps
@@ -57,6 +57,11 @@ fixtures:
 
 models: deps
 	scripts/train-default-models
+
+# Regenerates docs/results.md from the shipped models (about 15 minutes on
+# 2 cores; needs ../shared/data).
+eval: build
+	./$(BIN) eval
 
 bench: deps
 	scripts/bench-all

@@ -1,0 +1,95 @@
+//go:build onnx
+
+package evaluation
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/downthere/downthere/inference"
+)
+
+// sharedDataDir returns ../shared/data relative to the repository root, or
+// skips the test when it is absent.
+func sharedDataDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("..", "..", "shared", "data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "intel_scenes")); err != nil {
+		t.Skipf("real data not found at %s (the folder beside the repository, ../shared/data): %v", dir, err)
+	}
+	return dir
+}
+
+func TestRunQuick(t *testing.T) {
+	data := sharedDataDir(t)
+	models := filepath.Join("..", "models", "sets", "ucmerced-1.2m")
+	if _, err := os.Stat(filepath.Join(models, "set.json")); err != nil {
+		t.Skipf("no trained model set at %s: %v", models, err)
+	}
+	rt, err := inference.Init(inference.LibraryOptions{})
+	if err != nil {
+		t.Fatalf("start ONNX Runtime: %v", err)
+	}
+	reg := inference.NewRegistry(rt, inference.Options{ProviderOptions: inference.ProviderOptions{Provider: inference.ProviderCPU}})
+	defer reg.Close()
+
+	tmp := t.TempDir()
+	out := filepath.Join(tmp, "docs", "results.md")
+	opts := Options{
+		Registry: reg, ModelsDir: models, DataDir: data, OlindaDir: filepath.Join("..", "assets", "olinda"),
+		CacheDir: filepath.Join(tmp, "cache"), WorkDir: filepath.Join(tmp, "work"),
+		OutPath: out, ImageDir: filepath.Join(tmp, "docs", "results"), Seeds: 2, Quick: true,
+		Command: "viewer eval --quick", Progress: func(msg string) { t.Log(msg) },
+	}
+	res, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if len(res.Quality) != 2 {
+		t.Errorf("%d quality results, want one per seed (2)", len(res.Quality))
+	}
+	for _, q := range res.Quality {
+		if q.Consistency < 0 || q.Consistency > 1 || q.Control < 0 || q.Control > 1 {
+			t.Errorf("consistency %g or control %g outside [0,1]", q.Consistency, q.Control)
+		}
+	}
+	names := map[string]bool{}
+	for _, lu := range res.LandUse {
+		names[lu.Name] = true
+		for _, s := range lu.Seeds {
+			for _, key := range []string{featOverhead, featInterpolated, featGround, featDiscriminator, featCombined} {
+				if _, ok := s.Trained[key]; !ok {
+					t.Errorf("%s: no trained %s scores", lu.Name, key)
+				}
+				if _, ok := s.Untrained[key]; !ok {
+					t.Errorf("%s: no untrained %s scores", lu.Name, key)
+				}
+			}
+		}
+	}
+	if !names["UC Merced"] || !names["Olinda"] {
+		t.Errorf("settings %v, want UC Merced and Olinda", names)
+	}
+
+	report, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Quick run", "Class consistency", "Olinda", "majority class", "samples-ucmerced.png"} {
+		if !strings.Contains(string(report), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	for _, sheet := range []string{sheetUCMerced, sheetOlinda, sheetNearest} {
+		if _, err := os.Stat(filepath.Join(opts.ImageDir, sheet)); err != nil {
+			t.Errorf("sheet missing: %v", err)
+		}
+	}
+}

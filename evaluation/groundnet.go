@@ -1,0 +1,409 @@
+//go:build onnx
+
+package evaluation
+
+import (
+	"bufio"
+	"context"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strings"
+
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute-onnx" // registers the "onnx" backend
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	timage "github.com/gomlx/gomlx/core/tensors/images"
+	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+
+	"github.com/downthere/downthere/training"
+)
+
+// groundScope is the scope of the ground classifier's variables; the
+// optimiser's state lives outside it.
+const groundScope = "ground"
+
+// groundNet is the ground-scene classifier: a small CNN on 64x64 photos,
+// trained here on the real photos, run by GoMLX on its ONNX Runtime
+// backend. Its penultimate layer (groundFeatureDim values, mean-pooled over
+// the last 4x4 positions) is the feature space of the Frechet distances and
+// the nearest-neighbour search.
+type groundNet struct {
+	seed    uint64
+	classes int
+	backend compute.Backend
+	store   *model.Store
+	execs   map[string]*model.Exec
+}
+
+// groundFeatureDim is the width of the classifier's feature layer;
+// groundWidths are the channels of its three blocks and groundMerge the
+// edge of the patches each block merges (64 px / 4 / 2 / 2 = 4x4
+// positions).
+const groundFeatureDim = 128
+
+var (
+	groundWidths = [3]int{64, 128, groundFeatureDim}
+	groundMerge  = [3]int{4, 2, 2}
+)
+
+// groundBatch is the fixed batch of the compiled graphs; the last batch of
+// a call is padded by repetition, so each graph compiles once.
+const groundBatch = 64
+
+func newGroundNet(seed int64, classes int) (*groundNet, error) {
+	backend, err := compute.NewWithConfig(training.BackendConfig)
+	if err != nil {
+		return nil, fmt.Errorf("start GoMLX backend %q (is ONNXRUNTIME_SHARED_LIBRARY_PATH set to libonnxruntime.so.1?): %w", training.BackendConfig, err)
+	}
+	return &groundNet{seed: uint64(seed), classes: classes, backend: backend, store: model.NewStore(), execs: map[string]*model.Exec{}}, nil
+}
+
+// Close releases the graphs, variables and backend; a second call does
+// nothing.
+func (n *groundNet) Close() {
+	for k, ex := range n.execs {
+		ex.Finalize()
+		delete(n.execs, k)
+	}
+	if n.store != nil {
+		n.store.Finalize()
+		n.store = nil
+	}
+	if n.backend != nil {
+		n.backend.Finalize()
+		n.backend = nil
+	}
+}
+
+// train fits the classifier to photos (labels index the ground classes)
+// with Adam, its learning rate decayed from cfg.LR to 0 along a cosine, and
+// random horizontal flips. The cross-entropy weighs each class inversely to
+// its count, so the small Flickr-only classes count as much as the large
+// ones. progress receives the steps done and the total.
+func (n *groundNet) train(ctx context.Context, photos *imageSet, cfg groundTrainConfig, progress func(done, total int)) error {
+	if photos.Len() < groundBatch {
+		return fmt.Errorf("train ground classifier: %d photos, need at least %d", photos.Len(), groundBatch)
+	}
+	weights := classWeights(photos.Labels, n.classes)
+	perEpoch := photos.Len() / groundBatch
+	total := cfg.Epochs * perEpoch
+	ex := n.exec("train", func(scope *model.Scope, in []*graph.Node) []*graph.Node {
+		s := scope.At(groundScope)
+		_, logits := n.forward(s, in[0], true)
+		loss := graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(in[1], logSoftmax(logits)), 1)))
+		opt := optimizer.Adam().Scope("adam_ground").LearningRate(cfg.LR).Betas(0.9, 0.999).Epsilon(1e-8).Done()
+		opt.UpdateGraph(scope, loss.Graph(), loss)
+		return []*graph.Node{loss}
+	})
+
+	for step := 0; step < total; step++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		epoch, s := step/perEpoch, step%perEpoch
+		idx := n.rng("epoch", epoch).Perm(photos.Len())[s*groundBatch : (s+1)*groundBatch]
+		flips := n.rng("flip", step)
+		x := make([]float32, 0, groundBatch*photos.stride())
+		target := make([]float32, groundBatch*n.classes)
+		for b, i := range idx {
+			x = append(x, photos.normalized(i, flips.IntN(2) == 1)...)
+			target[b*n.classes+photos.Labels[i]] = float32(weights[photos.Labels[i]])
+		}
+		if step > 0 { // the first step creates the variable with cfg.LR
+			if err := n.setLearningRate(cfg.LR * 0.5 * (1 + math.Cos(math.Pi*float64(step)/float64(total)))); err != nil {
+				return err
+			}
+		}
+		if _, err := call(ex, tensorOf(x, groundBatch, 3, imageSize, imageSize), tensorOf(target, groundBatch, n.classes)); err != nil {
+			return fmt.Errorf("train ground classifier: %w", err)
+		}
+		if progress != nil {
+			progress(step+1, total)
+		}
+	}
+	return nil
+}
+
+// setLearningRate sets the optimiser's learning-rate variable, which
+// GoMLX creates with the graph, before the next step.
+func (n *groundNet) setLearningRate(lr float64) error {
+	path := model.JoinPath(model.RootScopePath, optimizer.Scope, optimizer.ParamLearningRate)
+	v := n.store.GetVariable(path)
+	if v == nil {
+		return fmt.Errorf("train ground classifier: no learning-rate variable %s after the first step", path)
+	}
+	if err := v.SetValue(tensors.FromScalar(float32(lr))); err != nil {
+		return fmt.Errorf("train ground classifier: set learning rate: %w", err)
+	}
+	return nil
+}
+
+// classWeights returns count-balancing weights whose mean over the
+// samples is 1; classes without samples get 0.
+func classWeights(labels []int, classes int) []float64 {
+	counts := make([]float64, classes)
+	for _, l := range labels {
+		counts[l]++
+	}
+	present := 0
+	for _, c := range counts {
+		if c > 0 {
+			present++
+		}
+	}
+	w := make([]float64, classes)
+	for k, c := range counts {
+		if c > 0 {
+			w[k] = float64(len(labels)) / (float64(present) * c)
+		}
+	}
+	return w
+}
+
+// embed returns the feature vector [groundFeatureDim] and the class
+// probabilities [classes] of each image (CHW, values in [-1, 1]).
+func (n *groundNet) embed(ctx context.Context, images [][]float32) (features, probs [][]float32, err error) {
+	ex := n.exec("eval", func(scope *model.Scope, in []*graph.Node) []*graph.Node {
+		f, logits := n.forward(scope.At(groundScope), in[0], false)
+		return []*graph.Node{f, graph.Exp(logSoftmax(logits))}
+	})
+	plane := 3 * imageSize * imageSize
+	for start := 0; start < len(images); start += groundBatch {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		m := min(groundBatch, len(images)-start)
+		x := make([]float32, 0, groundBatch*plane)
+		for b := range groundBatch {
+			img := images[start+min(b, m-1)]
+			if len(img) != plane {
+				return nil, nil, fmt.Errorf("ground classifier: image %d has %d values, want %d (3x%dx%d)", start+b, len(img), plane, imageSize, imageSize)
+			}
+			x = append(x, img...)
+		}
+		out, err := call(ex, tensorOf(x, groundBatch, 3, imageSize, imageSize))
+		if err != nil {
+			return nil, nil, fmt.Errorf("ground classifier: %w", err)
+		}
+		for b := range m {
+			features = append(features, out[0][b*groundFeatureDim:(b+1)*groundFeatureDim])
+			probs = append(probs, out[1][b*n.classes:(b+1)*n.classes])
+		}
+	}
+	return features, probs, nil
+}
+
+// forward maps images [B,3,64,64] to features [B,groundFeatureDim] and
+// logits [B,classes]. A 4x4 patch embedding (space-to-depth, then a 1x1
+// convolution) and two 2x2 patch merges, each with batch norm and
+// LeakyReLU(0.2), leave 4x4 positions. Their spatial mean is the features,
+// and a dense layer on the features gives the logits. Patch convolutions need no
+// padding and no strides, which the onnx backend of GoMLX v0.28.2 cannot
+// differentiate, and they train about twice as fast there as overlapping
+// 4x4 stride-2 convolutions written as pad, space-to-depth and 2x2
+// convolution.
+func (n *groundNet) forward(scope *model.Scope, x *graph.Node, training bool) (features, logits *graph.Node) {
+	h := x
+	for i, w := range groundWidths {
+		s := scope.At("block%d", i+1)
+		h = spaceToDepth(h, groundMerge[i])
+		h = n.batchNorm(s, n.conv1x1(s, h, w), training)
+		h = graph.Max(h, graph.MulScalar(h, 0.2))
+	}
+	features = graph.ReduceMean(h, 2, 3)
+	logits = n.dense(scope.At("head"), features, n.classes)
+	return features, logits
+}
+
+// spaceToDepth turns [B,C,H,W] into [B,C*f*f,H/f,W/f].
+func spaceToDepth(x *graph.Node, f int) *graph.Node {
+	d := x.Shape().Dimensions
+	b, c, h, w := d[0], d[1], d[2], d[3]
+	x = graph.Reshape(x, b, c, h/f, f, w/f, f)
+	x = graph.TransposeAllAxes(x, 0, 1, 3, 5, 2, 4)
+	return graph.Reshape(x, b, c*f*f, h/f, w/f)
+}
+
+// conv1x1 is a 1x1 convolution with a bias and He-normal initial weights.
+func (n *groundNet) conv1x1(scope *model.Scope, x *graph.Node, out int) *graph.Node {
+	g := x.Graph()
+	c := x.Shape().Dimensions[1]
+	k := n.param(scope, "kernel", math.Sqrt(2/float64(c)), 0, out, c, 1, 1).NodeValue(g)
+	y := graph.Convolve(x, k).ChannelsAxis(timage.ChannelsFirst).NoPadding().Done()
+	bias := n.param(scope, "bias", 0, 0, out).NodeValue(g)
+	return graph.Add(y, graph.Reshape(bias, 1, out, 1, 1))
+}
+
+// param returns the variable name in scope, created with normal values of
+// standard deviation std (or the constant fill when std is 0) drawn from
+// the seed and the variable's path.
+func (n *groundNet) param(scope *model.Scope, name string, std, fill float64, dims ...int) *model.Variable {
+	if v := scope.GetVariable(name); v != nil {
+		return v
+	}
+	size := 1
+	for _, d := range dims {
+		size *= d
+	}
+	data := make([]float32, size)
+	h := fnv.New64a()
+	h.Write([]byte(model.JoinPath(scope.Scope(), name)))
+	rng := rand.New(rand.NewPCG(n.seed, h.Sum64()))
+	for i := range data {
+		data[i] = float32(fill)
+		if std > 0 {
+			data[i] = float32(rng.NormFloat64() * std)
+		}
+	}
+	return scope.VariableWithValue(name, tensors.FromFlatDataAndDimensions(data, dims...))
+}
+
+// dense applies x [B,in] -> [B,out] with a bias.
+func (n *groundNet) dense(scope *model.Scope, x *graph.Node, out int) *graph.Node {
+	g := x.Graph()
+	in := x.Shape().Dimensions[1]
+	w := n.param(scope, "weights", math.Sqrt(1/float64(in)), 0, in, out).NodeValue(g)
+	b := n.param(scope, "bias", 0, 0, out).NodeValue(g)
+	return graph.Add(graph.MatMul(x, w), graph.ExpandAxes(b, 0))
+}
+
+// batchNorm normalises [B,C,H,W] per channel: with the batch statistics
+// (gradient through them) while training, updating running statistics
+// with momentum 0.1, and with the running statistics otherwise.
+func (n *groundNet) batchNorm(scope *model.Scope, x *graph.Node, training bool) *graph.Node {
+	g := x.Graph()
+	c := x.Shape().Dimensions[1]
+	gamma := graph.Reshape(n.param(scope, "gamma", 0, 1, c).NodeValue(g), 1, c, 1, 1)
+	beta := graph.Reshape(n.param(scope, "beta", 0, 0, c).NodeValue(g), 1, c, 1, 1)
+	runMean := n.param(scope, "running_mean", 0, 0, c).SetTrainable(false)
+	runVar := n.param(scope, "running_var", 0, 1, c).SetTrainable(false)
+
+	var mean, variance *graph.Node
+	if training {
+		mean = graph.ReduceAndKeep(x, graph.ReduceMean, 0, 2, 3)
+		variance = graph.ReduceAndKeep(graph.Square(graph.Sub(x, mean)), graph.ReduceMean, 0, 2, 3)
+		m := float64(x.Shape().Size() / c)
+		unbiased := graph.MulScalar(graph.StopGradient(graph.Reshape(variance, c)), m/math.Max(m-1, 1))
+		runMean.SetNodeValue(graph.Add(graph.MulScalar(runMean.NodeValue(g), 0.9), graph.MulScalar(graph.StopGradient(graph.Reshape(mean, c)), 0.1)))
+		runVar.SetNodeValue(graph.Add(graph.MulScalar(runVar.NodeValue(g), 0.9), graph.MulScalar(unbiased, 0.1)))
+	} else {
+		mean = graph.Reshape(graph.StopGradient(runMean.NodeValue(g)), 1, c, 1, 1)
+		variance = graph.Reshape(graph.StopGradient(runVar.NodeValue(g)), 1, c, 1, 1)
+	}
+	normed := graph.Div(graph.Sub(x, mean), graph.Sqrt(graph.AddScalar(variance, 1e-5))) // the onnx backend has no Rsqrt
+	return graph.Add(graph.Mul(normed, gamma), beta)
+}
+
+// logSoftmax is the log softmax over axis 1 of [B,K] logits.
+func logSoftmax(logits *graph.Node) *graph.Node {
+	shifted := graph.Sub(logits, graph.StopGradient(graph.ReduceAndKeep(logits, graph.ReduceMax, 1)))
+	return graph.Sub(shifted, graph.Log(graph.ReduceAndKeep(graph.Exp(shifted), graph.ReduceSum, 1)))
+}
+
+func (n *groundNet) rng(purpose string, k int) *rand.Rand {
+	h := fnv.New64a()
+	h.Write([]byte(purpose))
+	return rand.New(rand.NewPCG(n.seed^h.Sum64(), uint64(k)))
+}
+
+func (n *groundNet) exec(name string, fn func(*model.Scope, []*graph.Node) []*graph.Node) *model.Exec {
+	if ex, ok := n.execs[name]; ok {
+		return ex
+	}
+	ex := model.MustNewExec(n.backend, n.store, fn)
+	n.execs[name] = ex
+	return ex
+}
+
+// call runs ex and copies its float32 outputs, turning GoMLX panics into
+// errors. It frees the input and output tensors at once, because their
+// ONNX Runtime buffers live outside the Go heap.
+func call(ex *model.Exec, args ...*tensors.Tensor) (out [][]float32, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("run GoMLX graph %s: %v", ex.Name(), r)
+		}
+	}()
+	defer func() {
+		for _, t := range args {
+			t.FinalizeAll()
+		}
+	}()
+	anyArgs := make([]any, len(args))
+	for i, t := range args {
+		anyArgs[i] = t
+	}
+	ts, err := ex.Call(anyArgs...)
+	if err != nil {
+		return nil, fmt.Errorf("run GoMLX graph %s: %w", ex.Name(), err)
+	}
+	for _, t := range ts {
+		out = append(out, tensors.MustCopyFlatData[float32](t))
+		t.FinalizeAll()
+	}
+	return out, nil
+}
+
+func tensorOf(data []float32, dims ...int) *tensors.Tensor {
+	return tensors.FromFlatDataAndDimensions(data, dims...)
+}
+
+// savedGroundVar is one variable of a saved ground classifier.
+type savedGroundVar struct {
+	Path  string
+	Dims  []int
+	Data  []float32
+	Train bool
+}
+
+// save writes the classifier's variables (weights and batch-norm
+// statistics, not the optimiser's state) to path atomically.
+func (n *groundNet) save(path string) error {
+	var vars []savedGroundVar
+	for v := range n.store.IterVariables() {
+		if !strings.HasPrefix(v.Path(), model.JoinPath(model.RootScopePath, groundScope)+"/") {
+			continue
+		}
+		t, err := v.Value()
+		if err != nil {
+			return fmt.Errorf("save ground classifier: variable %s: %w", v.Path(), err)
+		}
+		if t.DType() != dtypes.Float32 {
+			return fmt.Errorf("save ground classifier: variable %s has type %s, want float32", v.Path(), t.DType())
+		}
+		vars = append(vars, savedGroundVar{Path: v.Path(), Dims: t.Shape().Dimensions, Data: tensors.MustCopyFlatData[float32](t), Train: v.Trainable})
+	}
+	if len(vars) == 0 {
+		return errors.New("save ground classifier: no variables; train it first")
+	}
+	return writeFileAtomic(path, func(w *bufio.Writer) error { return gob.NewEncoder(w).Encode(vars) })
+}
+
+// load creates the variables saved at path in the (empty) store.
+func (n *groundNet) load(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var vars []savedGroundVar
+	if err := gob.NewDecoder(bufio.NewReader(f)).Decode(&vars); err != nil {
+		return fmt.Errorf("read ground classifier %s: %w; delete it to retrain", path, err)
+	}
+	for _, sv := range vars {
+		v, err := n.store.CreateVariable(sv.Path, tensors.FromFlatDataAndDimensions(sv.Data, sv.Dims...))
+		if err != nil {
+			return fmt.Errorf("read ground classifier %s: variable %s: %w", path, sv.Path, err)
+		}
+		v.SetTrainable(sv.Train)
+	}
+	return nil
+}
