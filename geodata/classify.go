@@ -78,7 +78,17 @@ func ClassifyGrid(ctx context.Context, ds *Dataset, g *Grid, classifier CellClas
 	batches := readBatches(ctx, reader, opts.Cells, opts.BatchSize)
 
 	done := 0
-	for b := range batches {
+	for {
+		var b patchBatch
+		var ok bool
+		select {
+		case b, ok = <-batches:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if !ok {
+			break
+		}
 		if b.err != nil {
 			return nil, b.err
 		}
@@ -136,6 +146,11 @@ func readBatches(ctx context.Context, reader *PatchReader, cells []Cell, size in
 		for start := 0; start < len(cells); start += size {
 			b := patchBatch{}
 			for _, c := range cells[start:min(start+size, len(cells))] {
+				// A patch of a large cell can take seconds to warp, so
+				// cancellation is checked before each one.
+				if ctx.Err() != nil {
+					return
+				}
 				p, err := reader.Read(c)
 				if err != nil {
 					b.err = err
