@@ -20,12 +20,6 @@ func evalArgs(models, data string) []string {
 		"--cache", "{dir}/cache", "--work", "{dir}/work", "--seeds", "1", "--quick", "--provider", "cpu"}
 }
 
-// Known failures shared by several cases.
-const (
-	bugStdoutWriteIgnored = "the write error on stdout is ignored: the command exits 0 although nothing was written"
-	bugTrailingJSON       = "json.Decoder.Decode reads the first JSON value and ignores whatever follows it, so the rest of the file is dropped without a word"
-)
-
 // badInputs is the table of broken inputs. docs/failure-behaviour.md
 // lists the same cases (TestCaseTableInDocs).
 var badInputs = []badInput{
@@ -265,7 +259,7 @@ var badInputs = []badInput{
 		stderr: []string{"truncated.json", "unexpected EOF"}},
 	{name: "train-config-two-objects", command: "train", input: "two JSON objects in one config file",
 		args: []string{"--config", "{dir}/two_objects.json", "--print-config"}, prepare: copyTrainConfig("two_objects.json"), status: 2,
-		stderr: []string{"two_objects.json", "after"}, knownBug: bugTrailingJSON},
+		stderr: []string{"two_objects.json", "after"}},
 	{name: "train-data-missing", command: "train", input: "data_dir that does not exist", needsRuntime: true,
 		args: []string{"--config", "{dir}/missing_data_dir.json"}, prepare: copyTrainConfig("missing_data_dir.json"), status: 1,
 		stderr: []string{"{dir}/no-such-folder", "data_dir"}},
@@ -309,7 +303,7 @@ var badInputs = []badInput{
 		stderr: []string{"{dir}/ro/run", "read-only file system|permission denied"}},
 	{name: "train-print-config-full", command: "train", input: "--print-config with stdout on /dev/full",
 		args: []string{"--print-config"}, prepare: stdoutTo("/dev/full"), status: 1,
-		stderr: []string{"no space left on device"}, knownBug: bugStdoutWriteIgnored},
+		stderr: []string{"no space left on device"}},
 
 	// --- viewer eval --------------------------------------------------------------------
 	{name: "eval-models-missing", command: "eval", input: "--models folder that does not exist",

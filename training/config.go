@@ -1,7 +1,6 @@
 package training
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/downthere/downthere/models"
 )
 
 // Fixed sizes of the model contract shared with package inference.
@@ -189,9 +190,7 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("read training config: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cfg); err != nil {
+	if err := models.DecodeStrictJSON(data, &cfg); err != nil {
 		return cfg, fmt.Errorf("training config %s: %w", path, err)
 	}
 	abs, err := filepath.Abs(filepath.Dir(path))

@@ -65,8 +65,15 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		cfg.EncoderFrom = abs
 	}
 	if *printConfig {
-		data, _ := json.MarshalIndent(cfg, "", "  ")
-		fmt.Fprintln(stdout, string(data))
+		data, err := json.MarshalIndent(cfg, "", "  ")
+		if err != nil {
+			fmt.Fprintf(stderr, "viewer train: encode the configuration: %v\n", err)
+			return 1
+		}
+		if _, err := fmt.Fprintln(stdout, string(data)); err != nil {
+			fmt.Fprintf(stderr, "viewer train: write the configuration to stdout: %v\n", err)
+			return 1
+		}
 		return 0
 	}
 
