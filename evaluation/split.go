@@ -2,9 +2,6 @@ package evaluation
 
 import (
 	"fmt"
-	"hash/fnv"
-	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -48,29 +45,6 @@ func splitSpecOf(m *models.Manifest) (splitSpec, error) {
 		return s, fmt.Errorf("encoder manifest %s: test_fraction %g or patch_size %d is invalid", m.Name, s.TestFraction, s.PatchSize)
 	}
 	return s, nil
-}
-
-// splitIndices shuffles 0..n-1 with a PCG generator seeded by (seed,
-// FNV-1a of name) and returns the first round(n*testFraction) indices (at
-// least 1 when n > 1) as test and the rest as train, each sorted.
-//
-// NOTE: this repeats the split of package training, which does not export
-// it. A change there must be repeated here, or the "held-out" patches and
-// photos are no longer the ones the models never saw.
-func splitIndices(n int, testFraction float64, seed int64, name string) (train, test []int) {
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	rng := rand.New(rand.NewPCG(uint64(seed), h.Sum64()))
-	perm := rng.Perm(n)
-	nTest := int(math.Round(float64(n) * testFraction))
-	if nTest == 0 && n > 1 {
-		nTest = 1
-	}
-	test = append(test, perm[:nTest]...)
-	train = append(train, perm[nTest:]...)
-	sort.Ints(train)
-	sort.Ints(test)
-	return train, test
 }
 
 // splitFiles collects files into one list and records which positions
@@ -126,7 +100,7 @@ func loadPhotos(dataDir, cacheDir string, s splitSpec) (train, test *imageSet, e
 			if err != nil {
 				return nil, nil, err
 			}
-			tr, te := splitIndices(len(fs), s.TestFraction, s.Seed, "flickr_landscapes/"+name)
+			tr, te := training.SplitIndices(len(fs), s.TestFraction, s.Seed, "flickr_landscapes/"+name)
 			sf.add(fs, tr, te)
 		}
 	}
@@ -146,7 +120,7 @@ func loadUCMerced(dataDir, cacheDir string, s splitSpec) (train, test *imageSet,
 		if err != nil {
 			return nil, nil, err
 		}
-		tr, te := splitIndices(len(fs), s.TestFraction, s.Seed, "ucmerced/"+c.Name)
+		tr, te := training.SplitIndices(len(fs), s.TestFraction, s.Seed, "ucmerced/"+c.Name)
 		sf.add(fs, tr, te)
 	}
 	return sf.load(dataDir, cacheDir, s.PatchSize)

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/downthere/downthere/training"
 )
 
 func TestScoresOfConfusion(t *testing.T) {
@@ -208,7 +210,7 @@ func TestInterpolateIDW(t *testing.T) {
 }
 
 func TestSplitIndicesDisjoint(t *testing.T) {
-	train, test := splitIndices(100, 0.2, 1, "ucmerced/forest")
+	train, test := training.SplitIndices(100, 0.2, 1, "ucmerced/forest")
 	if len(train) != 80 || len(test) != 20 {
 		t.Fatalf("split of 100 at 0.2: %d train, %d test", len(train), len(test))
 	}
@@ -219,8 +221,8 @@ func TestSplitIndicesDisjoint(t *testing.T) {
 		}
 		seen[i] = true
 	}
-	again, _ := splitIndices(100, 0.2, 1, "ucmerced/forest")
-	other, _ := splitIndices(100, 0.2, 1, "ucmerced/river")
+	again, _ := training.SplitIndices(100, 0.2, 1, "ucmerced/forest")
+	other, _ := training.SplitIndices(100, 0.2, 1, "ucmerced/river")
 	if !equalInts(train, again) {
 		t.Error("the same seed and name gave another split")
 	}

@@ -96,7 +96,7 @@ func TestClassMappingComplete(t *testing.T) {
 }
 
 func TestSplitIndicesDisjoint(t *testing.T) {
-	train, test := splitIndices(100, 0.2, 1, "x")
+	train, test := SplitIndices(100, 0.2, 1, "x")
 	if len(train) != 80 || len(test) != 20 {
 		t.Fatalf("split 80/20 gave %d/%d", len(train), len(test))
 	}
@@ -107,7 +107,7 @@ func TestSplitIndicesDisjoint(t *testing.T) {
 		}
 		seen[i] = true
 	}
-	again, _ := splitIndices(100, 0.2, 1, "x")
+	again, _ := SplitIndices(100, 0.2, 1, "x")
 	for i := range again {
 		if again[i] != train[i] {
 			t.Fatal("split is not reproducible")

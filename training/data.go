@@ -268,10 +268,11 @@ func writeFileAtomic(path string, write func(w *bufio.Writer) error) error {
 	return nil
 }
 
-// splitIndices shuffles 0..n-1 with a generator seeded by seed and name and
+// SplitIndices shuffles 0..n-1 with a generator seeded by seed and name and
 // returns the first round(n*testFraction) (at least 1 when n > 1) as test
-// and the rest as train, each sorted.
-func splitIndices(n int, testFraction float64, seed int64, name string) (train, test []int) {
+// and the rest as train, each sorted. Package evaluation calls it to find
+// the patches and photos that training held out.
+func SplitIndices(n int, testFraction float64, seed int64, name string) (train, test []int) {
 	h := fnv.New64a()
 	h.Write([]byte(name))
 	rng := rand.New(rand.NewPCG(uint64(seed), h.Sum64()))

@@ -68,7 +68,7 @@ func loadOverhead(cfg Config, d *pairedData) (train, test *imageSet, err error) 
 		if err != nil {
 			return nil, nil, err
 		}
-		tr, te := splitIndices(len(fs), cfg.TestFraction, cfg.Seed, "ucmerced/"+c.Name)
+		tr, te := SplitIndices(len(fs), cfg.TestFraction, cfg.Seed, "ucmerced/"+c.Name)
 		for _, j := range tr {
 			trainIdx = append(trainIdx, len(files)+j)
 		}
@@ -119,7 +119,7 @@ func loadPhotos(cfg Config) (train, test *imageSet, err error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			tr, te := splitIndices(len(fs), cfg.TestFraction, cfg.Seed, "flickr_landscapes/"+name)
+			tr, te := SplitIndices(len(fs), cfg.TestFraction, cfg.Seed, "flickr_landscapes/"+name)
 			add(fs, tr, te)
 		}
 	}
