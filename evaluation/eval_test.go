@@ -3,6 +3,7 @@
 package evaluation
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -76,6 +77,20 @@ func TestRunQuick(t *testing.T) {
 	}
 	if !names["UC Merced"] || !names["Olinda"] {
 		t.Errorf("settings %v, want UC Merced and Olinda", names)
+	}
+
+	trainedEncoder, err := os.ReadFile(filepath.Join(models, "encoder.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	twins, _ := filepath.Glob(filepath.Join(opts.WorkDir, "untrained-*", "set", "encoder.onnx"))
+	if len(twins) == 0 {
+		t.Error("no untrained twin was exported")
+	}
+	for _, twin := range twins {
+		if b, err := os.ReadFile(twin); err != nil || bytes.Equal(b, trainedEncoder) {
+			t.Errorf("untrained twin %s: read error %v, or the same weights as the trained encoder", twin, err)
+		}
 	}
 
 	report, err := os.ReadFile(out)

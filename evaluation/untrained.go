@@ -48,6 +48,10 @@ func untrainedSet(ctx context.Context, encoder *models.Manifest, workDir, dataDi
 	cfg["classifier_steps"] = 1
 	cfg["classifier_views"] = 1
 	cfg["max_steps"] = 0
+	// A trained set may record the checkpoint its encoder came from;
+	// the twin must start from random weights instead.
+	cfg["encoder_from"] = ""
+	legacyArch(cfg)
 	cfg["max_per_class"] = maxPerClass
 	cfg["data_dir"] = dataDir
 	cfg["cache_dir"] = cacheDir
@@ -79,6 +83,22 @@ func untrainedSet(ctx context.Context, encoder *models.Manifest, workDir, dataDi
 		return "", fmt.Errorf("untrained twin of %s: %w", encoder.Name, err)
 	}
 	return setDir, nil
+}
+
+// legacyArch fills in the architecture fields that sets exported before
+// they existed were trained with: the 2x2 encoder and sub-pixel
+// upsampling. Without them the config would take today's defaults.
+func legacyArch(cfg map[string]any) {
+	arch, ok := cfg["arch"].(map[string]any)
+	if !ok {
+		return
+	}
+	if _, ok := arch["encoder_kernel"]; !ok {
+		arch["encoder_kernel"] = 2
+	}
+	if _, ok := arch["upsample"]; !ok {
+		arch["upsample"] = training.UpsampleSubpixel
+	}
 }
 
 // absPath returns p made absolute, or p itself when that fails.

@@ -91,6 +91,32 @@ func (s *ModelSet) Generate(ctx context.Context, condition []float32, n int, see
 	return s.generate(ctx, [][]float32{condition}, []int64{seed}, n)
 }
 
+// GenerateRange returns views first to first+n-1 of Generate(ctx,
+// condition, first+n, seed) without making the views before first: view i
+// uses the noise FillNoise(seed, i). Callers that show views as they come
+// ask for one generator batch (BatchSize(models.RoleGenerator)) at a time.
+func (s *ModelSet) GenerateRange(ctx context.Context, condition []float32, first, n int, seed int64) ([][]float32, error) {
+	if first < 0 || n < 0 {
+		return nil, fmt.Errorf("generate: view range %d+%d is negative", first, n)
+	}
+	if err := checkLengths(tensorCondition, [][]float32{condition}, s.ConditionSize()); err != nil {
+		return nil, fmt.Errorf("generate: %w", err)
+	}
+	fill := func(name string, item int, dst []float32) {
+		switch name {
+		case tensorCondition:
+			copy(dst, condition)
+		case tensorNoise:
+			FillNoise(dst, seed, first+item)
+		}
+	}
+	out, err := s.runRoleWith(ctx, models.RoleGenerator, n, fill)
+	if err != nil {
+		return nil, fmt.Errorf("generate views %d to %d: %w", first, first+n-1, err)
+	}
+	return out, nil
+}
+
 // generate makes views images for each condition: item k*views+i is view
 // i of condition k, with noise FillNoise(seeds[k], i).
 func (s *ModelSet) generate(ctx context.Context, conditions [][]float32, seeds []int64, views int) ([][]float32, error) {

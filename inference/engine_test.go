@@ -60,6 +60,19 @@ func TestGenerateSameSeedSameViews(t *testing.T) {
 			t.Errorf("view %d equals view 0", i)
 		}
 	}
+
+	for _, r := range [][2]int{{0, 6}, {2, 4}, {5, 1}, {3, 0}} {
+		part, err := ms.GenerateRange(ctx, condition, r[0], r[1], 42)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !equalViews(part, first[r[0]:r[0]+r[1]]) {
+			t.Errorf("GenerateRange(%d, %d) differs from views %d to %d of Generate", r[0], r[1], r[0], r[0]+r[1]-1)
+		}
+	}
+	if _, err := ms.GenerateRange(ctx, condition, -1, 2, 42); err == nil {
+		t.Error("GenerateRange accepted a negative first view")
+	}
 }
 
 func TestGenerateViewsInRange(t *testing.T) {

@@ -33,6 +33,16 @@ const (
 	VariantUnconditional = "unconditional"
 )
 
+// Generator upsampling (Arch.Upsample).
+const (
+	// UpsampleSubpixel is a 3x3 convolution to four times the channels and
+	// a depth-to-space (pixel shuffle).
+	UpsampleSubpixel = "subpixel"
+	// UpsampleNearest is a nearest-neighbour 2x upsampling and a 3x3
+	// convolution. It is the default.
+	UpsampleNearest = "nearest"
+)
+
 // Settings (Config.Setting): where the overhead patches and the ground
 // photos come from.
 const (
@@ -54,12 +64,23 @@ type Arch struct {
 	BaseWidth int `json:"base_width"`
 	// EncoderWidth is the channel count of the encoder's first convolution.
 	EncoderWidth int `json:"encoder_width"`
+	// Upsample is UpsampleNearest or UpsampleSubpixel: how the generator
+	// doubles its resolution.
+	Upsample string `json:"upsample"`
+	// EncoderKernel is 2 for the first encoder design (four 2x2 stride-2
+	// convolutions) or 3 (four stages of a stride-2 convolution written as
+	// space-to-depth and 3x3, then a 3x3 stride-1 convolution).
+	EncoderKernel int `json:"encoder_kernel"`
 	// ConditionProjection is the width of the learned condition projection
 	// in VariantProjected.
 	ConditionProjection int `json:"condition_projection"`
 	// AuxWeight weighs an auxiliary ground-class head on the discriminator
 	// (AC-GAN); 0 disables it.
 	AuxWeight float64 `json:"aux_weight"`
+	// AuxWeightGenerator weighs the same head's loss on generated views in
+	// the generator's step; 0 means AuxWeight. A larger value pushes the
+	// views harder towards the condition's ground class.
+	AuxWeightGenerator float64 `json:"aux_weight_generator"`
 	// Loss is "bce" (the paper's non-saturating binary cross-entropy) or
 	// "hinge".
 	Loss string `json:"loss"`
@@ -85,6 +106,15 @@ type Arch struct {
 	RealLabel float64 `json:"real_label"`
 	// AuxClasses is filled from the data: the number of ground classes.
 	AuxClasses int `json:"-"`
+}
+
+// generatorAuxWeight returns the weight of the auxiliary loss in the
+// generator's step.
+func (a Arch) generatorAuxWeight() float64 {
+	if a.AuxWeightGenerator > 0 {
+		return a.AuxWeightGenerator
+	}
+	return a.AuxWeight
 }
 
 // Config is one training run, read from JSON by LoadConfig. Relative paths
@@ -142,7 +172,9 @@ type Config struct {
 
 // DefaultConfig returns the configuration of the shipped UC Merced set:
 // 64x64 patches (256 px at 0.3 m resized, so about 1.2 m per pixel), base
-// width 32, batch 32, Adam with learning rate 2e-4 and betas 0.5/0.999.
+// width 24, batch 32, Adam with learning rate 2e-4 and betas 0.5/0.999 for
+// the GAN, and an encoder trained for 40 epochs from learning rate 2e-3
+// along a cosine.
 func DefaultConfig() Config {
 	return Config{
 		Name:         "ucmerced-1.2m",
@@ -160,8 +192,11 @@ func DefaultConfig() Config {
 			Variant:             VariantProjected,
 			BaseWidth:           24,
 			EncoderWidth:        32,
+			EncoderKernel:       3,
+			Upsample:            UpsampleNearest,
 			ConditionProjection: 32,
 			AuxWeight:           1,
+			AuxWeightGenerator:  3,
 			Loss:                "bce",
 			ModeSeeking:         1,
 			DiversityCap:        0.5,
@@ -169,9 +204,9 @@ func DefaultConfig() Config {
 			RealLabel:           0.9,
 		},
 		BatchSize:       32,
-		EncoderEpochs:   25,
-		EncoderLR:       1e-3,
-		GANEpochs:       30,
+		EncoderEpochs:   40,
+		EncoderLR:       2e-3,
+		GANEpochs:       60,
 		LR:              2e-4,
 		Beta1:           0.5,
 		Beta2:           0.999,
@@ -249,6 +284,9 @@ func (c Config) Validate() error {
 		"arch.variant %q must be %q, %q or %q", a.Variant, VariantProjected, VariantPaper, VariantUnconditional)
 	check(a.BaseWidth >= 4 && a.BaseWidth <= 256, "arch.base_width %d must be in [4,256]", a.BaseWidth)
 	check(a.EncoderWidth >= 4 && a.EncoderWidth <= 256, "arch.encoder_width %d must be in [4,256]", a.EncoderWidth)
+	check(a.Upsample == UpsampleNearest || a.Upsample == UpsampleSubpixel, "arch.upsample %q must be %q or %q", a.Upsample, UpsampleNearest, UpsampleSubpixel)
+	check(a.EncoderKernel == 2 || a.EncoderKernel == 3, "arch.encoder_kernel %d must be 2 or 3", a.EncoderKernel)
+	check(a.AuxWeightGenerator >= 0, "arch.aux_weight_generator %g must be >= 0", a.AuxWeightGenerator)
 	check(a.ConditionProjection >= 1 && a.ConditionProjection <= 1024, "arch.condition_projection %d must be in [1,1024]", a.ConditionProjection)
 	check(a.AuxWeight >= 0, "arch.aux_weight %g must be >= 0", a.AuxWeight)
 	check(a.Loss == "bce" || a.Loss == "hinge", "arch.loss %q must be \"bce\" or \"hinge\"", a.Loss)
@@ -278,7 +316,7 @@ func (c Config) Validate() error {
 // and the data splits, so that an encoder is only taken over (EncoderFrom)
 // by runs that hold out the same patches.
 func (c Config) EncoderHash() string {
-	k := []any{c.Setting, c.Arch.EncoderWidth, c.Seed, c.PatchSize, c.TestFraction, c.MaxPerClass,
+	k := []any{c.Setting, c.Arch.EncoderWidth, c.Arch.EncoderKernel, c.Seed, c.PatchSize, c.TestFraction, c.MaxPerClass,
 		c.CellSizeM, c.BlockCells, c.EncoderEpochs, c.EncoderLR, c.BatchSize}
 	data, _ := json.Marshal(k)
 	sum := sha256.Sum256(data)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute-onnx" // registers the "onnx" backend
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -111,6 +112,13 @@ func adam(scopeName string, lr, beta1, beta2 float64) optimizer.Interface {
 	return optimizer.Adam().Scope(scopeName).LearningRate(lr).Betas(beta1, beta2).Epsilon(1e-8).Done()
 }
 
+// setLearningRate sets the Adam learning rate of the network under
+// scopeName, creating its variable when no graph has made it yet.
+func (e *engine) setLearningRate(scopeName string, lr float64) error {
+	v := optimizer.LearningRateVarWithValue(e.store.RootScope().At("%s", scopeName), dtypes.Float32, lr)
+	return v.SetValue(tensors.FromValue(float32(lr)))
+}
+
 // crossEntropy is the mean over the batch of -sum(weight * onehot * log softmax(logits)).
 func crossEntropy(logits, onehot *graph.Node) *graph.Node {
 	return graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(onehot, logSoftmax(logits)), 1)))
@@ -195,7 +203,7 @@ func (e *engine) ganStepGraph(scope *model.Scope, real, cond, noise, aux *graph.
 	dGen := discriminatorNet(ds, frozen, e.arch, fake, cond)
 	lossG := e.advLoss(dGen.logit, true, false)
 	if dGen.aux != nil {
-		lossG = graph.Add(lossG, graph.MulScalar(crossEntropy(dGen.aux, aux), e.arch.AuxWeight))
+		lossG = graph.Add(lossG, graph.MulScalar(crossEntropy(dGen.aux, aux), e.arch.generatorAuxWeight()))
 	}
 	if e.arch.ModeSeeking > 0 {
 		lossG = graph.Add(lossG, graph.MulScalar(diversityLoss(fake, noise, e.arch.DiversityCap), e.arch.ModeSeeking))

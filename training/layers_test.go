@@ -24,15 +24,18 @@ func TestGANLayerGradients(t *testing.T) {
 	for i := range r {
 		r[i] = float32(i%7) - 3
 	}
-	for _, which := range []string{"down", "up"} {
+	for _, which := range []string{"down", "up", "nearest"} {
 		which := which
 		f := func(scope *model.Scope, x *graph.Node) *graph.Node {
 			lc := &layerCtx{seed: 1}
 			var y *graph.Node
-			if which == "down" {
+			switch which {
+			case "down":
 				y = lc.ganDown(scope.At("%s", which), x, 2, false)
-			} else {
+			case "up":
 				y = lc.ganUp(scope.At("%s", which), x, 2, false)
+			default:
+				y = lc.nearestUp(scope.At("%s", which), x, 2, false)
 			}
 			rr := graph.Reshape(graph.Const(x.Graph(), r[:y.Shape().Size()]), y.Shape().Dimensions...)
 			return graph.ReduceAllSum(graph.Mul(y, rr))

@@ -17,28 +17,52 @@ const (
 
 // encoderNet maps normalised patches [B,3,P,P] (P divisible by 16) to the
 // condition [B,CondDim] in (-1,1) and the overhead-class logits [B,classes].
-// Four stride-2 convolutions are followed by a spatial mean, a dense layer
-// and tanh. The logits are a dense layer on the condition, so the
-// condition is the penultimate layer of a supervised overhead classifier.
+// Four stride-2 stages (see Arch.EncoderKernel) are followed by a spatial
+// mean, a dense layer and tanh. The logits are a dense layer on the
+// condition, so the condition is the penultimate layer of a supervised
+// overhead classifier.
 func encoderNet(scope *model.Scope, lc *layerCtx, a Arch, patch *graph.Node, classes int) (cond, logits *graph.Node) {
-	// NOTE: the encoder still uses 2x2 kernels (downConv), whose input
-	// gradient GoMLX v0.28.2 shifts by a pixel (see conv3x3). Its global
-	// pooling makes it insensitive to that, and the shipped encoder was
-	// trained this way; the GAN layers moved to 3x3 kernels.
 	w := a.EncoderWidth
-	h := leakyReLU(lc.downConv(scope.At("conv1"), patch, w, true))
-	h = leakyReLU(lc.batchNorm(scope.At("bn2"), lc.downConv(scope.At("conv2"), h, 2*w, false)))
-	h = leakyReLU(lc.batchNorm(scope.At("bn3"), lc.downConv(scope.At("conv3"), h, 4*w, false)))
-	h = leakyReLU(lc.batchNorm(scope.At("bn4"), lc.downConv(scope.At("conv4"), h, 4*w, false)))
+	var h *graph.Node
+	if a.EncoderKernel == 3 {
+		h = encoderStages3x3(scope, lc, patch, []int{w, 2 * w, 4 * w, 4 * w})
+	} else {
+		h = encoderStages2x2(scope, lc, patch, w)
+	}
 	pooled := graph.ReduceMean(h, 2, 3)
 	cond = graph.Tanh(lc.dense(scope.At("condition"), pooled, CondDim))
 	logits = lc.dense(scope.At("head"), cond, classes)
 	return cond, logits
 }
 
+// encoderStages2x2 is the first encoder design: four 2x2 stride-2
+// convolutions to w, 2w, 4w and 4w channels.
+func encoderStages2x2(scope *model.Scope, lc *layerCtx, patch *graph.Node, w int) *graph.Node {
+	// NOTE: 2x2 kernels get input gradients shifted by a pixel in GoMLX
+	// v0.28.2 (see conv3x3). The global pooling makes this encoder
+	// insensitive to it; the Landsat set was trained this way.
+	h := leakyReLU(lc.downConv(scope.At("conv1"), patch, w, true))
+	h = leakyReLU(lc.batchNorm(scope.At("bn2"), lc.downConv(scope.At("conv2"), h, 2*w, false)))
+	h = leakyReLU(lc.batchNorm(scope.At("bn3"), lc.downConv(scope.At("conv3"), h, 4*w, false)))
+	return leakyReLU(lc.batchNorm(scope.At("bn4"), lc.downConv(scope.At("conv4"), h, 4*w, false)))
+}
+
+// encoderStages3x3 runs one stage per width: a stride-2 convolution
+// (space-to-depth and 3x3), then a 3x3 stride-1 convolution, each with
+// batch norm and LeakyReLU(0.2).
+func encoderStages3x3(scope *model.Scope, lc *layerCtx, patch *graph.Node, widths []int) *graph.Node {
+	h := patch
+	for i, out := range widths {
+		s := scope.At("stage%d", i+1)
+		h = leakyReLU(lc.batchNorm(s.At("bn_down"), lc.ganDown(s.At("down"), h, out, false)))
+		h = leakyReLU(lc.batchNorm(s.At("bn_conv"), lc.conv3x3(s.At("conv"), h, out, false)))
+	}
+	return h
+}
+
 // generatorNet maps the condition [B,CondDim] and noise [B,NoiseDim] to an
 // image [B,3,64,64] in [-1,1]: a dense layer to 4x4x(8w), four 2x
-// upsamplings (sub-pixel 3x3 convolutions) with batch norm and
+// upsamplings (see Arch.Upsample) with batch norm and
 // LeakyReLU(0.2), and tanh.
 // VariantProjected passes the condition through a learned dense projection
 // first, VariantPaper concatenates the raw condition with the noise, and
@@ -64,12 +88,16 @@ func generatorNet(scope *model.Scope, lc *layerCtx, a Arch, cond, noise *graph.N
 	h := lc.denseNoBias(scope.At("fc"), in, 16*8*w)
 	h = graph.Reshape(h, batch, 8*w, 4, 4)
 	h = leakyReLU(lc.batchNorm(scope.At("bn0"), h))
+	up := lc.ganUp
+	if a.Upsample == UpsampleNearest {
+		up = lc.nearestUp
+	}
 	widths := []int{4 * w, 2 * w, w}
 	for i, out := range widths {
-		h = lc.ganUp(scope.At("up%d", i+1), h, out, false)
+		h = up(scope.At("up%d", i+1), h, out, false)
 		h = leakyReLU(lc.batchNorm(scope.At("bn%d", i+1), h))
 	}
-	return graph.Tanh(lc.ganUp(scope.At("up4"), h, 3, true))
+	return graph.Tanh(up(scope.At("up4"), h, 3, true))
 }
 
 // discOutputs are the discriminator's outputs for one batch.

@@ -270,6 +270,9 @@ func (r *runner) trainEncoder(ctx context.Context) error {
 		for b, i := range idx {
 			onehot[b*k+train.Labels[i]] = 1
 		}
+		if err := r.eng.setLearningRate(scopeEncoder, cosineDecay(r.cfg.EncoderLR, r.st.Step, total)); err != nil {
+			return fmt.Errorf("set encoder learning rate: %w", err)
+		}
 		loss, logits, err := r.eng.encoderTrainStep(train.batch(idx, flip, rot), onehot, batch, train.Size, r.cfg.EncoderLR)
 		if err != nil {
 			return err
@@ -298,6 +301,16 @@ func (r *runner) trainEncoder(ctx context.Context) error {
 	r.opts.emit(Event{Phase: PhaseEncoder, Step: total, Steps: total, Elapsed: r.elapsed(),
 		Message: fmt.Sprintf("encoder held-out accuracy over %d overhead classes: %.3f", k, testAcc)})
 	return r.checkpoint()
+}
+
+// cosineDecay returns the learning rate at step of total: lr at step 0,
+// falling along half a cosine to lr/100 at the last step.
+func cosineDecay(lr float64, step, total int) float64 {
+	if total <= 1 {
+		return lr
+	}
+	floor := lr / 100
+	return floor + (lr-floor)*0.5*(1+math.Cos(math.Pi*float64(step)/float64(total-1)))
 }
 
 func randomAugment(rng *rand.Rand, n int) ([]bool, []int) {

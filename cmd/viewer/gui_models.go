@@ -76,20 +76,11 @@ func (m *guiModels) footprintM() float64 {
 func (m *guiModels) Classes() []ui.Class { return m.classes }
 
 // Generate encodes the cell's overhead patch and generates n views from
-// it. The views come from one batched model call, so they are emitted
-// together when it returns.
+// it, one generator batch per model call, emitting each batch's views as
+// soon as the call returns.
 func (m *guiModels) Generate(ctx context.Context, scene *ui.Scene, cell ui.Cell, seed int64, n int, emit func(int, image.Image)) error {
-	gs, err := sceneOf(scene)
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	release, ok := gs.use()
-	if !ok {
-		return errSceneClosed
-	}
-	patch, err := gs.readPatch(cell, m.spec)
-	release()
+	patch, err := m.cellPatch(scene, cell)
 	if err != nil {
 		return err
 	}
@@ -102,21 +93,39 @@ func (m *guiModels) Generate(ctx context.Context, scene *ui.Scene, cell ui.Cell,
 	if err != nil {
 		return fmt.Errorf("cell %s: %w", cell.ID, err)
 	}
-	views, err := ms.Generate(ctx, cond[0], n, seed)
-	if err != nil {
-		return fmt.Errorf("cell %s: %w", cell.ID, err)
-	}
+
 	_, h, w := ms.ImageShape()
-	for i, v := range views {
-		img, err := inference.ImageToRGBA(v, h, w)
+	batch := max(ms.BatchSize(models.RoleGenerator), 1)
+	for first := 0; first < n; first += batch {
+		views, err := ms.GenerateRange(ctx, cond[0], first, min(batch, n-first), seed)
 		if err != nil {
-			return fmt.Errorf("view %d of cell %s: %w", i, cell.ID, err)
+			return fmt.Errorf("cell %s: %w", cell.ID, err)
 		}
-		emit(i, img)
+		for i, v := range views {
+			img, err := inference.ImageToRGBA(v, h, w)
+			if err != nil {
+				return fmt.Errorf("view %d of cell %s: %w", first+i, cell.ID, err)
+			}
+			emit(first+i, img)
+		}
 	}
 	slog.Info("views generated", "cell", cell.ID, "seed", seed, "views", n, "set", m.ms.Name(),
 		"provider", m.ms.Provider().String(), "ms", time.Since(start).Milliseconds())
 	return nil
+}
+
+// cellPatch reads the encoder input of cell from scene.
+func (m *guiModels) cellPatch(scene *ui.Scene, cell ui.Cell) ([]float32, error) {
+	gs, err := sceneOf(scene)
+	if err != nil {
+		return nil, err
+	}
+	release, ok := gs.use()
+	if !ok {
+		return nil, errSceneClosed
+	}
+	defer release()
+	return gs.readPatch(cell, m.spec)
 }
 
 // acquire holds the registry's active set for one call. It fails when the

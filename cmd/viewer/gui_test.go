@@ -22,6 +22,7 @@ import (
 	"github.com/downthere/downthere/assets"
 	"github.com/downthere/downthere/geodata"
 	"github.com/downthere/downthere/inference"
+	"github.com/downthere/downthere/models"
 	"github.com/downthere/downthere/training"
 	"github.com/downthere/downthere/ui"
 )
@@ -552,5 +553,36 @@ func TestGUISceneCloseWaitsForRenders(t *testing.T) {
 	}
 	if loc := gs.Locate(v.Center); loc.Inside || loc.HasLonLat {
 		t.Errorf("Locate after Close = %+v, want an empty result", loc)
+	}
+}
+
+// TestGUIModelsGenerateStreamsBatches cancels the call when the first
+// view arrives: the views of that generator batch are all emitted, and no
+// later batch is run.
+func TestGUIModelsGenerateStreamsBatches(t *testing.T) {
+	m := testModels(t)
+	gs, _ := openOlinda(t)
+	scene := &ui.Scene{Source: gs, Grid: guiGrid{gs.grid}}
+	cell := guiGrid{gs.grid}.Cell(4, 4)
+	batch := m.ms.BatchSize(models.RoleGenerator)
+	n := 2*batch + 1
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var got []int
+	err := m.Generate(ctx, scene, cell, 7, n, func(i int, img image.Image) {
+		got = append(got, i)
+		cancel()
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Generate after cancel returned %v, want context.Canceled", err)
+	}
+	if len(got) != batch {
+		t.Errorf("%d views emitted before the cancel took effect, want one batch of %d", len(got), batch)
+	}
+	for i, v := range got {
+		if v != i {
+			t.Errorf("emit %d carried view %d", i, v)
+		}
 	}
 }
