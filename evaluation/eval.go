@@ -30,6 +30,10 @@ type Options struct {
 	// Zhu and Newsam. Its row is reported missing when the folder is empty
 	// or has no set.json.
 	UnconditionalDir string
+	// PaperDir is the paper-faithful variant of the shipped generator
+	// (raw condition, no auxiliary head), compared by class consistency;
+	// it is left out when the folder has no set.json.
+	PaperDir string
 	// DataDir holds ucmerced/, intel_scenes/ and flickr_landscapes/.
 	DataDir string
 	// OlindaDir holds L7_ETMs.tif and olinda1.shp.
@@ -141,7 +145,7 @@ type evaluator struct {
 	budget budget
 	res    *Results
 
-	set, olindaSet, unconditional *inference.ModelSet
+	set, olindaSet, unconditional, paper *inference.ModelSet
 	olindaSameSet                 bool
 
 	split                   splitSpec
@@ -202,6 +206,15 @@ func (e *evaluator) loadSets(ctx context.Context) error {
 			}
 			d := describeSet(e.unconditional)
 			e.res.Unconditional = &d
+		}
+	}
+	if dir := e.opts.PaperDir; dir != "" {
+		if _, statErr := os.Stat(filepath.Join(dir, models.SetFileName)); statErr == nil {
+			if e.paper, err = e.loadSet(ctx, dir); err != nil {
+				return err
+			}
+			d := describeSet(e.paper)
+			e.res.Paper = &d
 		}
 	}
 	e.progress("model sets: %s (%s), Olinda: %s", e.set.Name(), e.set.Provider(), e.olindaSet.Name())

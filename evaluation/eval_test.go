@@ -46,6 +46,7 @@ func TestRunQuick(t *testing.T) {
 		Registry: reg, ModelsDir: models, DataDir: data, OlindaDir: filepath.Join("..", "assets", "olinda"),
 		CacheDir: filepath.Join(tmp, "cache"), WorkDir: filepath.Join(tmp, "work"),
 		OutPath: out, ImageDir: filepath.Join(tmp, "docs", "results"), Seeds: 2, Quick: true,
+		PaperDir: models, // any set exercises the comparison
 		Command: "viewer eval --quick", Progress: func(msg string) { t.Log(msg) },
 	}
 	res, err := Run(context.Background(), opts)
@@ -60,6 +61,9 @@ func TestRunQuick(t *testing.T) {
 		if q.Consistency < 0 || q.Consistency > 1 || q.Control < 0 || q.Control > 1 {
 			t.Errorf("consistency %g or control %g outside [0,1]", q.Consistency, q.Control)
 		}
+	}
+	if got := len(res.Variants[variantPaper]); got != 2 {
+		t.Errorf("%d paper-variant results, want one per seed (2)", got)
 	}
 	names := map[string]bool{}
 	for _, lu := range res.LandUse {
@@ -97,7 +101,7 @@ func TestRunQuick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Quick run", "Class consistency", "Olinda", "majority class", "samples-ucmerced.png"} {
+	for _, want := range []string{"Quick run", "Class consistency", "Generator variants", "Olinda", "majority class", "samples-ucmerced.png"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report lacks %q", want)
 		}

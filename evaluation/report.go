@@ -96,6 +96,10 @@ func (w *reportWriter) header() {
 		w.p("- Unconditional GAN: model set `%s`, version %s, from `%s`:\n\n", r.Unconditional.Name, r.Unconditional.Version, r.Unconditional.Source)
 		w.setTable(*r.Unconditional)
 	}
+	if r.Paper != nil {
+		w.p("- Paper-faithful variant: model set `%s`, version %s, from `%s`:\n\n", r.Paper.Name, r.Paper.Version, r.Paper.Source)
+		w.setTable(*r.Paper)
+	}
 }
 
 func (w *reportWriter) setTable(s setInfo) {
@@ -195,6 +199,7 @@ func (w *reportWriter) quality() {
 		fmtSpread(w.qualitySpread(func(q *qualityResult) float64 { return q.CoarseControl })),
 		fmtSpread(w.qualitySpread(func(q *qualityResult) float64 { return q.CoarseCeiling })))
 	w.p("The last row counts a view as consistent when its predicted class is built-up (buildings, street, road) for a built-up ground class, or natural (field, forest, water, mountain) for a natural one.\n\n")
+	w.variants()
 
 	w.p("### Frechet distance in the classifier's feature space\n\n")
 	w.p("Per ground class, between Gaussians fitted to the 128-d features of two image sets (the FID formula, with this classifier in place of Inception): the generated views of the held-out patches of the class, or the control views of the same patches, against the held-out real photos of the class. ")
@@ -211,6 +216,39 @@ func (w *reportWriter) quality() {
 	}
 	w.p("\n")
 	w.copies()
+}
+
+// variants compares the shipped generator with the paper-faithful
+// variant and the unconditional GAN on the same held-out patches.
+func (w *reportWriter) variants() {
+	r := w.r
+	w.p("### Generator variants\n\n")
+	w.p("The same measurement for other generators, trained by the same code on the same data and encoder: the paper-faithful variant (the raw 100-d condition joined to the noise and tiled into the discriminator, no auxiliary ground-class head, no diversity term, no label smoothing) and the unconditional GAN (noise only). Views of the same held-out patches with the same noise, scored by the same classifiers.\n\n")
+	w.p("| generator | class consistency | built-up against natural only |\n|---|---|---|\n")
+	w.p("| shipped (`%s`) | %s | %s |\n", r.Set.Name,
+		fmtSpread(w.qualitySpread(func(q *qualityResult) float64 { return q.Consistency })),
+		fmtSpread(w.qualitySpread(func(q *qualityResult) float64 { return q.CoarseConsistency })))
+	rows := []struct {
+		key, title string
+		info       *setInfo
+	}{{variantPaper, "paper-faithful", r.Paper}, {variantUnconditional, "unconditional", r.Unconditional}}
+	for _, row := range rows {
+		if row.info == nil {
+			w.p("| %s | missing | |\n", row.title)
+			continue
+		}
+		var fine, coarse []float64
+		for _, v := range r.Variants[row.key] {
+			fine, coarse = append(fine, v.Consistency), append(coarse, v.CoarseConsistency)
+		}
+		w.p("| %s (`%s`) | %s | %s |\n", row.title, row.info.Name, fmtSpread(spreadOf(fine)), fmtSpread(spreadOf(coarse)))
+	}
+	w.p("| constant-condition control of the shipped generator | %s | %s |\n\n",
+		fmtSpread(w.qualitySpread(func(q *qualityResult) float64 { return q.Control })),
+		fmtSpread(w.qualitySpread(func(q *qualityResult) float64 { return q.CoarseControl })))
+	if r.Paper == nil || r.Unconditional == nil {
+		w.p("A missing row had no model set: the training code's `ucmerced-1.2m-paper` and `ucmerced-1.2m-unconditional` configs export them to `runs/sets/`; pass them with `--paper` and `--unconditional`.\n\n")
+	}
 }
 
 func (w *reportWriter) copies() {

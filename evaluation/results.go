@@ -23,6 +23,7 @@ type Results struct {
 
 	Set, OlindaSet setInfo
 	Unconditional  *setInfo // nil when no unconditional set was found
+	Paper          *setInfo // nil when no paper-faithful set was found
 	Counts         dataCounts
 	// TestFraction is the share of each Flickr folder and UC Merced class
 	// held out by the training code's split.
@@ -36,6 +37,9 @@ type Results struct {
 	Samples       []sampleRow      // seed 1, UC Merced
 	OlindaSamples []sampleRow      // seed 1
 	CopySamples   []copySample     // seed 1
+	// Variants holds, per compared generator (variantPaper,
+	// variantUnconditional), one class-consistency result per seed.
+	Variants map[string][]variantResult
 
 	// LandUse holds the urban/rural comparison per setting ("UC Merced",
 	// "Olinda"), in the order the settings ran.

@@ -104,6 +104,9 @@ func (e *evaluator) runSeed(ctx context.Context, seed int64) error {
 	if err := e.measureViews(ctx, seed, ground, conds, vo); err != nil {
 		return err
 	}
+	if err := e.measureVariants(ctx, seed, ground); err != nil {
+		return err
+	}
 
 	trained := pipeline{set: e.set, ground: ground, unconditional: e.unconditional}
 	twin, err := e.untrainedTwin(ctx, e.set, seed)
