@@ -199,26 +199,31 @@ func (e *evaluator) loadSets(ctx context.Context) error {
 		}
 	}
 	e.res.OlindaSet = describeSet(e.olindaSet)
-	if dir := e.opts.UnconditionalDir; dir != "" {
-		if _, statErr := os.Stat(filepath.Join(dir, models.SetFileName)); statErr == nil {
-			if e.unconditional, err = e.loadSet(ctx, dir); err != nil {
-				return err
-			}
-			d := describeSet(e.unconditional)
-			e.res.Unconditional = &d
-		}
+	if e.unconditional, e.res.Unconditional, err = e.loadOptionalSet(ctx, e.opts.UnconditionalDir); err != nil {
+		return err
 	}
-	if dir := e.opts.PaperDir; dir != "" {
-		if _, statErr := os.Stat(filepath.Join(dir, models.SetFileName)); statErr == nil {
-			if e.paper, err = e.loadSet(ctx, dir); err != nil {
-				return err
-			}
-			d := describeSet(e.paper)
-			e.res.Paper = &d
-		}
+	if e.paper, e.res.Paper, err = e.loadOptionalSet(ctx, e.opts.PaperDir); err != nil {
+		return err
 	}
 	e.progress("model sets: %s (%s), Olinda: %s", e.set.Name(), e.set.Provider(), e.olindaSet.Name())
 	return nil
+}
+
+// loadOptionalSet loads the set in dir, or returns nil when dir is empty
+// or holds no set.json.
+func (e *evaluator) loadOptionalSet(ctx context.Context, dir string) (*inference.ModelSet, *setInfo, error) {
+	if dir == "" {
+		return nil, nil, nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, models.SetFileName)); err != nil {
+		return nil, nil, nil
+	}
+	s, err := e.loadSet(ctx, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	info := describeSet(s)
+	return s, &info, nil
 }
 
 func (e *evaluator) loadData(ctx context.Context) error {
