@@ -29,16 +29,18 @@ func benchSetInfo(b *testing.B) SetInfo {
 }
 
 // BenchmarkModel times one full batch of each model on CPU, through the
-// engine's typed call and through a bare onnxruntime_go AdvancedSession
-// whose tensors were filled once. Each iteration runs both, in alternating
-// order, so that both see the same load on the machine. The metrics are
-// the median time per batch of each and the engine's overhead in percent
-// of the bare median. Medians keep other processes' bursts out. The
-// engine's extra work is copying inputs in and outputs out, drawing the
-// generator's noise, and taking a tensor set from its pool. Both run with
-// one intra-op thread: the overhead is Go code outside ONNX Runtime that
-// does not depend on the thread count, and one thread keeps the timings
-// steady on a shared machine.
+// engine's typed call and through two bare onnxruntime_go
+// AdvancedSessions whose tensors were filled once. Each iteration runs all
+// three, in a rotating order, so that they see the same load on the
+// machine. The metrics are the median time per batch, the engine's
+// overhead in percent of the first bare session's median, and the second
+// bare session's difference from the first: the spread between two
+// identical sessions, below which an overhead means nothing. Medians keep
+// other processes' bursts out. The engine's extra work is copying inputs
+// in and outputs out, drawing the generator's noise, and taking a tensor
+// set from its pool. All run with one intra-op thread: the overhead is Go
+// code outside ONNX Runtime that does not depend on the thread count, and
+// one thread keeps the timings steady on a shared machine.
 func BenchmarkModel(b *testing.B) {
 	opts := Options{ProviderOptions: ProviderOptions{Provider: ProviderCPU, IntraOpThreads: 1}}
 	ms := loadBenchSet(b, benchSetInfo(b), opts)
@@ -51,20 +53,21 @@ func BenchmarkModel(b *testing.B) {
 		b.Run(string(role), func(b *testing.B) {
 			call := engineCall(ms, role, inputs)
 			bare := bareSession(b, ms, role, batch, inputs, opts.ProviderOptions)
-			var engineTimes, bareTimes []time.Duration
-			for b.Loop() {
-				if len(engineTimes)%2 == 0 {
-					engineTimes = append(engineTimes, timed(b, func() error { return call(ctx) }))
-					bareTimes = append(bareTimes, timed(b, bare))
-				} else {
-					bareTimes = append(bareTimes, timed(b, bare))
-					engineTimes = append(engineTimes, timed(b, func() error { return call(ctx) }))
+			control := bareSession(b, ms, role, batch, inputs, opts.ProviderOptions)
+			runs := []func() error{func() error { return call(ctx) }, bare, control}
+			times := make([][]time.Duration, len(runs))
+			for i := 0; b.Loop(); i++ {
+				// Rotate the order so that each run follows each other one.
+				for k := range runs {
+					r := (i + k) % len(runs)
+					times[r] = append(times[r], timed(b, runs[r]))
 				}
 			}
-			engine, bareMedian := median(engineTimes), median(bareTimes)
+			engine, bareMedian, controlMedian := median(times[0]), median(times[1]), median(times[2])
 			b.ReportMetric(float64(engine.Nanoseconds()), "engine-ns/batch")
 			b.ReportMetric(float64(bareMedian.Nanoseconds()), "bare-ns/batch")
 			b.ReportMetric(100*(float64(engine)/float64(bareMedian)-1), "overhead-%")
+			b.ReportMetric(100*(float64(controlMedian)/float64(bareMedian)-1), "bare2-vs-bare-%")
 			b.ReportMetric(float64(batch), "items/batch")
 		})
 	}

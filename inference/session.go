@@ -256,10 +256,6 @@ func (s *session) runBatch(ctx context.Context, first, n int, fill feed, out [][
 		clear(data[n*spec.itemSize:])
 	}
 
-	if n == t.size && s.outputValues(t.size) >= wrapOutputValues {
-		// A full batch with large outputs writes them straight into out.
-		return s.runInto(ctx, t, first, out)
-	}
 	if err := s.runTensors(ctx, t, t.outVals); err != nil {
 		return err
 	}
@@ -268,36 +264,6 @@ func (s *session) runBatch(ctx context.Context, first, n int, fill feed, out [][
 		copy(out[j][first*spec.itemSize:], src)
 	}
 	return nil
-}
-
-// wrapOutputValues is the output size, in float32 values per batch, from
-// which wrapping the caller's buffer in new tensors (two cgo calls per
-// output) costs less than copying the outputs.
-const wrapOutputValues = 16 * 1024
-
-// outputValues returns the number of output values of a batch of size.
-func (s *session) outputValues(size int) int {
-	total := 0
-	for _, spec := range s.outputs {
-		total += size * spec.itemSize
-	}
-	return total
-}
-
-// runInto runs a full batch with output tensors that wrap the rows of out
-// for items first..first+t.size-1, so no output is copied.
-func (s *session) runInto(ctx context.Context, t *tensorSet, first int, out [][]float32) error {
-	outVals := make([]ort.Value, len(s.outputs))
-	for j, spec := range s.outputs {
-		rows := out[j][first*spec.itemSize : (first+t.size)*spec.itemSize]
-		v, err := ort.NewTensor(batchShape(t.size, spec), rows)
-		if err != nil {
-			return fmt.Errorf("model file %s: wrap output %q: %w", s.file, spec.name, err)
-		}
-		defer v.Destroy()
-		outVals[j] = v
-	}
-	return s.runTensors(ctx, t, outVals)
 }
 
 // runTensors runs the session on a filled tensor set, writing the outputs
