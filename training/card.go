@@ -28,11 +28,12 @@ func (r *runner) modelCard(exported []exportedModel) string {
 	r.writeDataSection(&b)
 
 	b.WriteString("## Architecture and training\n\n")
-	fmt.Fprintf(&b, "- Variant `%s`, base width %d, encoder width %d, condition projection %d, auxiliary ground-class weight %g (%d classes), loss `%s`.\n",
-		a.Variant, a.BaseWidth, a.EncoderWidth, a.ConditionProjection, a.AuxWeight, a.AuxClasses, a.Loss)
-	b.WriteString("- Generator: dense layer (no bias) to 4x4x(8w), four 2x upsamplings as sub-pixel 3x3 convolutions, batch norm, LeakyReLU(0.2), tanh. Discriminator: four stride-2 convolutions (space-to-depth, then 3x3), the condition tiled and concatenated after the first, batch norm, LeakyReLU(0.2), minibatch standard deviation before the score. The paper's 4x4 stride-2 (transposed) convolutions were replaced because GoMLX v0.28.2 computes wrong input gradients for even kernel sizes.\n")
-	fmt.Fprintf(&b, "- Generator loss: non-saturating adversarial loss, auxiliary ground-class loss, and a bounded diversity term (weight %g, cap %g) between views of one condition; discriminator real target %g.\n", a.ModeSeeking, a.DiversityCap, a.RealLabel)
-	fmt.Fprintf(&b, "- Adam, learning rate %g, betas %g/%g, batch %d, seed %d; encoder: %d epochs at learning rate %g.\n",
+	fmt.Fprintf(&b, "- Variant `%s`, base width %d, encoder width %d, condition projection %d, auxiliary ground-class weight %g in the discriminator and %g in the generator (%d classes), loss `%s`.\n",
+		a.Variant, a.BaseWidth, a.EncoderWidth, a.ConditionProjection, a.AuxWeight, a.generatorAuxWeight(), a.AuxClasses, a.Loss)
+	fmt.Fprintf(&b, "- %s\n- %s\n- %s\n", encoderText(a), generatorText(a), discriminatorText(a))
+	b.WriteString("- The paper's 4x4 stride-2 (transposed) convolutions were replaced by 3x3 kernels because GoMLX v0.28.2 computes wrong input gradients for even kernel sizes.\n")
+	fmt.Fprintf(&b, "- Generator loss: %s; discriminator real target %g.\n", generatorLossText(a), a.RealLabel)
+	fmt.Fprintf(&b, "- Adam, learning rate %g, betas %g/%g, batch %d, seed %d; encoder: %d epochs from learning rate %g, falling along a cosine to a hundredth of it.\n",
 		c.LR, c.Beta1, c.Beta2, c.BatchSize, c.Seed, c.EncoderEpochs, c.EncoderLR)
 	fmt.Fprintf(&b, "- Trained steps: encoder %d, GAN %d (of %d epochs planned), classifier %d.\n", r.st.EncoderSteps, r.st.GANSteps, c.GANEpochs, c.ClassifierSteps)
 	fmt.Fprintf(&b, "- Training time %s (wall clock, resumed runs included) on %s, with GoMLX v0.28.2 on its ONNX Runtime backend.\n\n",
@@ -57,6 +58,60 @@ func (r *runner) modelCard(exported []exportedModel) string {
 		b.WriteString("- The GAN was exported before its planned epochs were done.\n")
 	}
 	return b.String()
+}
+
+func encoderText(a Arch) string {
+	if a.EncoderKernel == 3 {
+		return "Encoder: four stages of a stride-2 convolution (space-to-depth, then 3x3) and a 3x3 convolution, batch norm and LeakyReLU(0.2) after each, a spatial mean, a dense layer to the condition and tanh; a dense head on the condition classifies the overhead classes."
+	}
+	return "Encoder: four 2x2 stride-2 convolutions, batch norm and LeakyReLU(0.2), a spatial mean, a dense layer to the condition and tanh; a dense head on the condition classifies the overhead classes."
+}
+
+func generatorText(a Arch) string {
+	up := "sub-pixel 3x3 convolutions (3x3 convolution to four times the channels, then pixel shuffle)"
+	if a.Upsample == UpsampleNearest {
+		up = "nearest-neighbour 2x upsamplings each followed by a 3x3 convolution"
+	}
+	in := "the condition through a learned dense projection (LeakyReLU) joined with the noise"
+	switch a.Variant {
+	case VariantPaper:
+		in = "the raw condition joined with the noise"
+	case VariantUnconditional:
+		in = "the noise alone (the condition input is ignored)"
+	}
+	return fmt.Sprintf("Generator: %s, a dense layer (no bias) to 4x4x(8w), four %s, batch norm, LeakyReLU(0.2), tanh.", in, up)
+}
+
+func discriminatorText(a Arch) string {
+	cond := "the condition, through a learned dense projection, tiled and concatenated after the first convolution, plus a projection term on the score"
+	switch a.Variant {
+	case VariantPaper:
+		cond = "the raw condition tiled and concatenated after the first convolution"
+	case VariantUnconditional:
+		cond = "no condition"
+	}
+	extra := ""
+	if a.MinibatchStd {
+		extra = ", minibatch standard deviation before the score"
+	}
+	if a.AuxWeight > 0 {
+		extra += ", an auxiliary ground-class head on the features"
+	}
+	return fmt.Sprintf("Discriminator: four stride-2 convolutions (space-to-depth, then 3x3) with %s, batch norm, LeakyReLU(0.2)%s.", cond, extra)
+}
+
+func generatorLossText(a Arch) string {
+	parts := []string{"non-saturating adversarial loss"}
+	if a.Loss == "hinge" {
+		parts[0] = "hinge adversarial loss"
+	}
+	if a.AuxWeight > 0 {
+		parts = append(parts, "auxiliary ground-class loss")
+	}
+	if a.ModeSeeking > 0 {
+		parts = append(parts, fmt.Sprintf("a bounded diversity term (weight %g, cap %g) between views of one condition", a.ModeSeeking, a.DiversityCap))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (r *runner) writeDataSection(b *strings.Builder) {
