@@ -7,8 +7,8 @@ A step is a discriminator update and then a generator update against the
 updated discriminator, both with Adam (lr 2e-4, betas 0.5/0.999), on random
 64x64 images, as in training/engine.go. The networks match training/nets.go:
 base width 24; the condition goes through a learned 32-wide projection in
-both networks. The generator upsamples by nearest-neighbour repetition and
-3x3 convolutions. The discriminator downsamples with pixel unshuffle and 3x3
+both networks. The generator upsamples with 3x3 convolutions and pixel
+shuffle (its ICNR initialisation does not change the cost). The discriminator downsamples with pixel unshuffle and 3x3
 convolutions, and has a minibatch standard deviation channel, a projection
 term and a 7-class auxiliary head. The losses are binary cross-entropy
 with real targets of 0.9, plus the bounded diversity term on pairs of
@@ -36,16 +36,16 @@ class Generator(nn.Module):
         self.fc = nn.Linear(PROJ + NOISE, 16 * 8 * W, bias=False)
         self.bn0 = nn.BatchNorm2d(8 * W)
         chans = [8 * W, 4 * W, 2 * W, W]
-        self.ups = nn.ModuleList(nn.Conv2d(a, b, 3, 1, 1, bias=False) for a, b in zip(chans, chans[1:]))
+        self.ups = nn.ModuleList(nn.Conv2d(a, 4 * b, 3, 1, 1, bias=False) for a, b in zip(chans, chans[1:]))
         self.bns = nn.ModuleList(nn.BatchNorm2d(b) for b in chans[1:])
-        self.out = nn.Conv2d(W, 3, 3, 1, 1)
+        self.out = nn.Conv2d(W, 4 * 3, 3, 1, 1)
 
     def forward(self, cond, noise):
         h = torch.cat([F.leaky_relu(self.proj(cond), 0.2), noise], 1)
         h = F.leaky_relu(self.bn0(self.fc(h).view(-1, 8 * W, 4, 4)), 0.2)
         for up, bn in zip(self.ups, self.bns):
-            h = F.leaky_relu(bn(up(F.interpolate(h, scale_factor=2, mode="nearest"))), 0.2)
-        return torch.tanh(self.out(F.interpolate(h, scale_factor=2, mode="nearest")))
+            h = F.leaky_relu(bn(F.pixel_shuffle(up(h), 2)), 0.2)
+        return torch.tanh(F.pixel_shuffle(self.out(h), 2))
 
 
 class Discriminator(nn.Module):

@@ -69,8 +69,11 @@ func encoderText(a Arch) string {
 
 func generatorText(a Arch) string {
 	up := "sub-pixel 3x3 convolutions (3x3 convolution to four times the channels, then pixel shuffle)"
-	if a.Upsample == UpsampleNearest {
+	switch a.Upsample {
+	case UpsampleNearest:
 		up = "nearest-neighbour 2x upsamplings each followed by a 3x3 convolution"
+	case UpsampleICNR:
+		up = "sub-pixel 3x3 convolutions (3x3 convolution to four times the channels, then pixel shuffle) with ICNR initialisation (the four sub-pixel kernels start equal, against checkerboard artefacts)"
 	}
 	in := "the condition through a learned dense projection (LeakyReLU) joined with the noise"
 	switch a.Variant {

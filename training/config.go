@@ -38,8 +38,15 @@ const (
 	// UpsampleSubpixel is a 3x3 convolution to four times the channels and
 	// a depth-to-space (pixel shuffle).
 	UpsampleSubpixel = "subpixel"
+	// UpsampleICNR is UpsampleSubpixel with the four sub-pixel kernels of
+	// each channel initialised equal (ICNR), so that training starts from
+	// a convolution and a nearest-neighbour upsampling, without
+	// checkerboard. It is the
+	// default.
+	UpsampleICNR = "icnr"
 	// UpsampleNearest is a nearest-neighbour 2x upsampling and a 3x3
-	// convolution. It is the default.
+	// convolution. It trains about 2.3 times slower per GAN step than
+	// UpsampleICNR on the onnx backend (0.77 against 0.33 s at batch 16).
 	UpsampleNearest = "nearest"
 )
 
@@ -64,8 +71,8 @@ type Arch struct {
 	BaseWidth int `json:"base_width"`
 	// EncoderWidth is the channel count of the encoder's first convolution.
 	EncoderWidth int `json:"encoder_width"`
-	// Upsample is UpsampleNearest or UpsampleSubpixel: how the generator
-	// doubles its resolution.
+	// Upsample is UpsampleICNR, UpsampleSubpixel or UpsampleNearest: how
+	// the generator doubles its resolution.
 	Upsample string `json:"upsample"`
 	// EncoderKernel is 2 for the first encoder design (four 2x2 stride-2
 	// convolutions) or 3 (four stages of a stride-2 convolution written as
@@ -193,7 +200,7 @@ func DefaultConfig() Config {
 			BaseWidth:           24,
 			EncoderWidth:        32,
 			EncoderKernel:       3,
-			Upsample:            UpsampleNearest,
+			Upsample:            UpsampleICNR,
 			ConditionProjection: 32,
 			AuxWeight:           1,
 			AuxWeightGenerator:  3,
@@ -284,7 +291,8 @@ func (c Config) Validate() error {
 		"arch.variant %q must be %q, %q or %q", a.Variant, VariantProjected, VariantPaper, VariantUnconditional)
 	check(a.BaseWidth >= 4 && a.BaseWidth <= 256, "arch.base_width %d must be in [4,256]", a.BaseWidth)
 	check(a.EncoderWidth >= 4 && a.EncoderWidth <= 256, "arch.encoder_width %d must be in [4,256]", a.EncoderWidth)
-	check(a.Upsample == UpsampleNearest || a.Upsample == UpsampleSubpixel, "arch.upsample %q must be %q or %q", a.Upsample, UpsampleNearest, UpsampleSubpixel)
+	check(a.Upsample == UpsampleICNR || a.Upsample == UpsampleNearest || a.Upsample == UpsampleSubpixel,
+		"arch.upsample %q must be %q, %q or %q", a.Upsample, UpsampleICNR, UpsampleNearest, UpsampleSubpixel)
 	check(a.EncoderKernel == 2 || a.EncoderKernel == 3, "arch.encoder_kernel %d must be 2 or 3", a.EncoderKernel)
 	check(a.AuxWeightGenerator >= 0, "arch.aux_weight_generator %g must be >= 0", a.AuxWeightGenerator)
 	check(a.ConditionProjection >= 1 && a.ConditionProjection <= 1024, "arch.condition_projection %d must be in [1,1024]", a.ConditionProjection)

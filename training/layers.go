@@ -42,20 +42,28 @@ func (lc *layerCtx) param(scope *model.Scope, name string, std, fill float64, di
 	for _, d := range dims {
 		size *= d
 	}
+	data := lc.initValues(model.JoinPath(scope.Scope(), name), std, fill, size)
+	return scope.VariableWithValue(name, tensors.FromFlatDataAndDimensions(data, dims...))
+}
+
+// initValues returns size initial values for the variable at path: normal
+// with standard deviation std, drawn from the seed and the path, or the
+// constant fill when std is 0.
+func (lc *layerCtx) initValues(path string, std, fill float64, size int) []float32 {
 	data := make([]float32, size)
 	if std == 0 {
 		for i := range data {
 			data[i] = float32(fill)
 		}
-	} else {
-		h := fnv.New64a()
-		h.Write([]byte(model.JoinPath(scope.Scope(), name)))
-		rng := rand.New(rand.NewPCG(lc.seed, h.Sum64()))
-		for i := range data {
-			data[i] = float32(rng.NormFloat64() * std)
-		}
+		return data
 	}
-	return scope.VariableWithValue(name, tensors.FromFlatDataAndDimensions(data, dims...))
+	h := fnv.New64a()
+	h.Write([]byte(path))
+	rng := rand.New(rand.NewPCG(lc.seed, h.Sum64()))
+	for i := range data {
+		data[i] = float32(rng.NormFloat64() * std)
+	}
+	return data
 }
 
 // value returns the variable's node, through StopGradient when frozen.
@@ -171,6 +179,27 @@ func (lc *layerCtx) conv3x3(scope *model.Scope, x *graph.Node, out int, bias boo
 // convolution, a stride-2 convolution with a 6x6 receptive field.
 func (lc *layerCtx) ganDown(scope *model.Scope, x *graph.Node, out int, bias bool) *graph.Node {
 	return lc.conv3x3(scope, spaceToDepth(x), out, bias)
+}
+
+// icnrUp is ganUp with the ICNR initialisation of Aitken et al. (2017):
+// the four sub-pixel kernels of each output channel start equal, so the
+// layer starts as a nearest-neighbour upsampling followed by a 3x3
+// convolution, without the checkerboard that independent sub-pixel kernels
+// draw, and costs no more than ganUp.
+func (lc *layerCtx) icnrUp(scope *model.Scope, x *graph.Node, out int, bias bool) *graph.Node {
+	if scope.GetVariable("kernel") == nil {
+		in := x.Shape().Dimensions[1]
+		per := in * 9
+		base := lc.initValues(model.JoinPath(scope.Scope(), "kernel"), 0.02, 0, out*per)
+		full := make([]float32, 0, 4*len(base))
+		for c := range out {
+			for range 4 { // depthToSpace reads channel 4c+k for sub-pixel k of channel c
+				full = append(full, base[c*per:(c+1)*per]...)
+			}
+		}
+		scope.VariableWithValue("kernel", tensors.FromFlatDataAndDimensions(full, 4*out, in, 3, 3))
+	}
+	return lc.ganUp(scope, x, out, bias)
 }
 
 // ganUp doubles H and W: a 3x3 convolution to 4*out channels followed by

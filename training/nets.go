@@ -89,8 +89,11 @@ func generatorNet(scope *model.Scope, lc *layerCtx, a Arch, cond, noise *graph.N
 	h = graph.Reshape(h, batch, 8*w, 4, 4)
 	h = leakyReLU(lc.batchNorm(scope.At("bn0"), h))
 	up := lc.ganUp
-	if a.Upsample == UpsampleNearest {
+	switch a.Upsample {
+	case UpsampleNearest:
 		up = lc.nearestUp
+	case UpsampleICNR:
+		up = lc.icnrUp
 	}
 	widths := []int{4 * w, 2 * w, w}
 	for i, out := range widths {
