@@ -33,8 +33,12 @@ func (r *runner) modelCard(exported []exportedModel) string {
 	fmt.Fprintf(&b, "- %s\n- %s\n- %s\n", encoderText(a), generatorText(a), discriminatorText(a))
 	b.WriteString("- The paper's 4x4 stride-2 (transposed) convolutions were replaced by 3x3 kernels because GoMLX v0.28.2 computes wrong input gradients for even kernel sizes.\n")
 	fmt.Fprintf(&b, "- Generator loss: %s; discriminator real target %g.\n", generatorLossText(a), a.RealLabel)
-	fmt.Fprintf(&b, "- Adam, learning rate %g, betas %g/%g, batch %d, seed %d; encoder: %d epochs from learning rate %g, falling along a cosine to a hundredth of it.\n",
-		c.LR, c.Beta1, c.Beta2, c.BatchSize, c.Seed, c.EncoderEpochs, c.EncoderLR)
+	schedule := "constant"
+	if c.EncoderSchedule == "cosine" {
+		schedule = "falling along a cosine to a hundredth of it"
+	}
+	fmt.Fprintf(&b, "- Adam, learning rate %g, betas %g/%g, batch %d, seed %d; encoder: %d epochs from learning rate %g, %s.\n",
+		c.LR, c.Beta1, c.Beta2, c.BatchSize, c.Seed, c.EncoderEpochs, c.EncoderLR, schedule)
 	fmt.Fprintf(&b, "- Trained steps: encoder %d, GAN %d (of %d epochs planned), classifier %d.\n", r.st.EncoderSteps, r.st.GANSteps, c.GANEpochs, c.ClassifierSteps)
 	fmt.Fprintf(&b, "- Training time %s (wall clock, resumed runs included) on %s, with GoMLX v0.28.2 on its ONNX Runtime backend.\n\n",
 		r.elapsed().Round(time.Second), hardware())

@@ -160,6 +160,9 @@ type Config struct {
 	BatchSize       int     `json:"batch_size"`
 	EncoderEpochs   int     `json:"encoder_epochs"`
 	EncoderLR       float64 `json:"encoder_lr"`
+	// EncoderSchedule is "cosine" (the learning rate falls from
+	// EncoderLR along half a cosine to a hundredth of it) or "constant".
+	EncoderSchedule string `json:"encoder_lr_schedule"`
 	GANEpochs       int     `json:"gan_epochs"`
 	LR              float64 `json:"lr"`
 	Beta1           float64 `json:"beta1"`
@@ -213,6 +216,7 @@ func DefaultConfig() Config {
 		BatchSize:       32,
 		EncoderEpochs:   40,
 		EncoderLR:       2e-3,
+		EncoderSchedule: "cosine",
 		GANEpochs:       60,
 		LR:              2e-4,
 		Beta1:           0.5,
@@ -305,6 +309,7 @@ func (c Config) Validate() error {
 	check(c.BatchSize >= 2 && c.BatchSize <= 1024, "batch_size %d must be in [2,1024]", c.BatchSize)
 	check(c.EncoderEpochs >= 0 && c.GANEpochs >= 0, "encoder_epochs and gan_epochs must be >= 0")
 	check(c.LR > 0 && c.EncoderLR > 0, "lr and encoder_lr must be > 0")
+	check(c.EncoderSchedule == "cosine" || c.EncoderSchedule == "constant", "encoder_lr_schedule %q must be \"cosine\" or \"constant\"", c.EncoderSchedule)
 	check(c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1, "beta1 and beta2 must be in [0,1)")
 	check(c.ClassifierSteps >= 1 && c.ClassifierViews >= 1, "classifier_steps and classifier_views must be >= 1")
 	check(c.CheckpointEvery >= 1, "checkpoint_every_steps %d must be >= 1", c.CheckpointEvery)
@@ -325,7 +330,7 @@ func (c Config) Validate() error {
 // by runs that hold out the same patches.
 func (c Config) EncoderHash() string {
 	k := []any{c.Setting, c.Arch.EncoderWidth, c.Arch.EncoderKernel, c.Seed, c.PatchSize, c.TestFraction, c.MaxPerClass,
-		c.CellSizeM, c.BlockCells, c.EncoderEpochs, c.EncoderLR, c.BatchSize}
+		c.CellSizeM, c.BlockCells, c.EncoderEpochs, c.EncoderLR, c.EncoderSchedule, c.BatchSize}
 	data, _ := json.Marshal(k)
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:8])
