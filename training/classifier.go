@@ -12,12 +12,15 @@ import (
 // noise drawn from the purpose's generator and returns the discriminator
 // features of each view [N*views,F] and its auxiliary logits (nil without
 // the head), in fixed batches of evalBatch.
-func (r *runner) viewFeatures(conds []float32, views int, purpose string) (features, aux []float32, err error) {
+func (r *runner) viewFeatures(ctx context.Context, conds []float32, views int, purpose string) (features, aux []float32, err error) {
 	const evalBatch = 64
 	n := len(conds) / CondDim * views
 	rng := r.rng(purpose, 0)
 	batchCond := make([]float32, evalBatch*CondDim)
 	for start := 0; start < n; start += evalBatch {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
 		m := min(evalBatch, n-start)
 		for b := 0; b < evalBatch; b++ {
 			j := (start + min(b, m-1)) / views
@@ -68,7 +71,7 @@ func (r *runner) ensureClassifier(ctx context.Context, save bool) error {
 		p := i * augmentations // the unaugmented patch
 		copy(trainConds[i*CondDim:(i+1)*CondDim], r.conds[p*CondDim:(p+1)*CondDim])
 	}
-	features, _, err := r.viewFeatures(trainConds, views, "classifier-train-views")
+	features, _, err := r.viewFeatures(ctx, trainConds, views, "classifier-train-views")
 	if err != nil {
 		return err
 	}
@@ -79,7 +82,7 @@ func (r *runner) ensureClassifier(ctx context.Context, save bool) error {
 	if err := r.fitClassifier(ctx, features, labels); err != nil {
 		return err
 	}
-	if err := r.evaluate(); err != nil {
+	if err := r.evaluate(ctx); err != nil {
 		return err
 	}
 	r.st.ClassifierAtGANStep = r.st.GANSteps
@@ -157,10 +160,10 @@ func standardisation(x []float32, f int) (mean, std []float32) {
 // balanced accuracy on test patches (probabilities averaged over the
 // views), and the share of generated test views that the discriminator's
 // auxiliary head assigns to the patch's ground class.
-func (r *runner) evaluate() error {
+func (r *runner) evaluate(ctx context.Context) error {
 	test := r.data.OverheadTest
 	views := r.cfg.ClassifierViews
-	features, aux, err := r.viewFeatures(r.testConds, views, "classifier-test-views")
+	features, aux, err := r.viewFeatures(ctx, r.testConds, views, "classifier-test-views")
 	if err != nil {
 		return err
 	}

@@ -294,7 +294,7 @@ func (r *runner) trainEncoder(ctx context.Context) error {
 			}
 		}
 	}
-	testAcc, err := r.encoderTestAccuracy()
+	testAcc, err := r.encoderTestAccuracy(ctx)
 	if err != nil {
 		return err
 	}
@@ -350,10 +350,13 @@ func argmax(v []float32) int {
 // encodeAll returns the conditions and logits of the patches idx of set
 // with the given augmentations, in fixed batches of evalBatch (the last is
 // padded by repetition, so one compiled graph serves every call).
-func (r *runner) encodeAll(set *imageSet, idx []int, flip []bool, rot []int) (cond, logits []float32, err error) {
+func (r *runner) encodeAll(ctx context.Context, set *imageSet, idx []int, flip []bool, rot []int) (cond, logits []float32, err error) {
 	const evalBatch = 64
 	k := len(r.data.OverheadClasses)
 	for start := 0; start < len(idx); start += evalBatch {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
 		n := min(evalBatch, len(idx)-start)
 		bi, bf, br := make([]int, evalBatch), make([]bool, evalBatch), make([]int, evalBatch)
 		for b := range bi {
@@ -370,10 +373,10 @@ func (r *runner) encodeAll(set *imageSet, idx []int, flip []bool, rot []int) (co
 	return cond, logits, nil
 }
 
-func (r *runner) encoderTestAccuracy() (float64, error) {
+func (r *runner) encoderTestAccuracy(ctx context.Context) (float64, error) {
 	test := r.data.OverheadTest
 	n := test.Len()
-	_, logits, err := r.encodeAll(test, iota(n), make([]bool, n), make([]int, n))
+	_, logits, err := r.encodeAll(ctx, test, iota(n), make([]bool, n), make([]int, n))
 	if err != nil {
 		return 0, err
 	}
@@ -393,12 +396,12 @@ func (r *runner) computeConditions(ctx context.Context) error {
 		}
 	}
 	var err error
-	if r.conds, _, err = r.encodeAll(train, idx, flip, rot); err != nil {
+	if r.conds, _, err = r.encodeAll(ctx, train, idx, flip, rot); err != nil {
 		return err
 	}
 	test := r.data.OverheadTest
 	n := test.Len()
-	if r.testConds, _, err = r.encodeAll(test, iota(n), make([]bool, n), make([]int, n)); err != nil {
+	if r.testConds, _, err = r.encodeAll(ctx, test, iota(n), make([]bool, n), make([]int, n)); err != nil {
 		return err
 	}
 	return ctx.Err()
