@@ -15,7 +15,6 @@ BIN := bin/viewer
 export DOWNTHERE_ORT_LIB ?= $(ORT_LIB)
 export ONNXRUNTIME_SHARED_LIBRARY_PATH ?= $(ORT_LIB)
 export GOMLX_NO_AUTO_INSTALL := 1
-# Fyne logs "Error parsing user locale C" at start-up under C.UTF-8, and
 # ONNX Runtime's string ops want a UTF-8 locale; locales-all provides this.
 export LC_ALL := en_US.UTF-8
 export GOFLAGS := -tags=$(TAGS)

@@ -229,8 +229,8 @@ func command(opts runOptions, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.
 }
 
 // environment returns the test process's environment with the locale set
-// to en_US.UTF-8, then extra applied and unset removed. Fyne logs a locale
-// error under C and C.UTF-8, which the info-c-locale case checks on its own.
+// to en_US.UTF-8, then extra applied and unset removed. The C and POSIX
+// locales have cases of their own (info-c-locale, info-posix-locale).
 func environment(extra, unset []string) []string {
 	vars := map[string]string{}
 	var order []string

@@ -11,6 +11,9 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	// Before Fyne reads the locale: see the package comment.
+	_ "github.com/downthere/downthere/internal/uilocale"
 )
 
 // command is one headless subcommand. run returns the process exit status.
