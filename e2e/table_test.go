@@ -55,10 +55,12 @@ var badInputs = []badInput{
 	{name: "info-stdout-full", command: "info", input: "stdout is /dev/full",
 		args: []string{"--json", "{scene}"}, prepare: stdoutTo("/dev/full"),
 		status: 1, stderr: []string{"no space left on device"}},
-	{name: "info-c-locale", command: "info", input: "LANG=C.UTF-8 (the Makefile's default)",
+	{name: "info-c-locale", command: "info", input: "LANG and LC_ALL set to C.UTF-8",
 		args: []string{"{scene}"}, prepare: locale("C.UTF-8"), status: 0, quiet: true},
-	{name: "info-posix-locale", command: "info", input: "LC_ALL=POSIX",
+	{name: "info-posix-locale", command: "info", input: "LANG and LC_ALL set to POSIX",
 		args: []string{"{scene}"}, prepare: locale("POSIX"), status: 0, quiet: true},
+	{name: "info-lang-c-only", command: "info", input: "LANG=C.UTF-8, no LC_ALL or LC_MESSAGES (a stock container)",
+		args: []string{"{scene}"}, prepare: langOnly("C.UTF-8"), status: 0, quiet: true},
 
 	// --- viewer export: scenes -------------------------------------------------
 	{name: "export-empty-scene", command: "export", input: "zero-byte scene", needsRuntime: true,
@@ -339,6 +341,15 @@ func stdoutTo(path string) func(*testing.T, *caseRun) {
 func locale(value string) func(*testing.T, *caseRun) {
 	return func(t *testing.T, c *caseRun) {
 		c.opts.env = append(c.opts.env, "LANG="+value, "LC_ALL="+value)
+	}
+}
+
+// langOnly sets LANG to value and removes LC_ALL, LC_MESSAGES and
+// LANGUAGE.
+func langOnly(value string) func(*testing.T, *caseRun) {
+	return func(t *testing.T, c *caseRun) {
+		c.opts.env = append(c.opts.env, "LANG="+value)
+		c.opts.unset = append(c.opts.unset, "LC_ALL", "LC_MESSAGES", "LANGUAGE")
 	}
 }
 

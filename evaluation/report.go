@@ -232,7 +232,7 @@ func (w *reportWriter) quality() {
 func (w *reportWriter) variants() {
 	r := w.r
 	w.p("### Generator variants\n\n")
-	w.p("The same measurement for other generators, trained by the same code on the same data and encoder: the paper-faithful variant (the raw 100-d condition joined to the noise and tiled into the discriminator, no auxiliary ground-class head, no diversity term, no label smoothing) and the unconditional GAN (noise only). Views of the same held-out patches with the same noise, scored by the same classifiers.\n\n")
+	w.p("The same measurement for other generators, trained by the same code on the same data, with the shipped encoder unless the row says otherwise: the paper-faithful variant (the raw 100-d condition joined to the noise and tiled into the discriminator, no auxiliary ground-class head, no diversity term, no label smoothing) and the unconditional GAN (noise only). Views of the same held-out patches with the same noise, scored by the same classifiers.\n\n")
 	w.p("| generator | class consistency | built-up against natural only |\n|---|---|---|\n")
 	w.p("| shipped (`%s`) | %s | %s |\n", r.Set.Name,
 		fmtSpread(w.qualitySpread(func(q *qualityResult) float64 { return q.Consistency })),
@@ -250,7 +250,11 @@ func (w *reportWriter) variants() {
 		for _, v := range r.Variants[row.key] {
 			fine, coarse = append(fine, v.Consistency), append(coarse, v.CoarseConsistency)
 		}
-		w.p("| %s (`%s`) | %s | %s |\n", row.title, row.info.Name, fmtSpread(spreadOf(fine)), fmtSpread(spreadOf(coarse)))
+		note := ""
+		if row.info.SHA256[models.RoleEncoder] != r.Set.SHA256[models.RoleEncoder] {
+			note = ", its own encoder"
+		}
+		w.p("| %s (`%s`%s) | %s | %s |\n", row.title, row.info.Name, note, fmtSpread(spreadOf(fine)), fmtSpread(spreadOf(coarse)))
 	}
 	w.p("| constant-condition control of the shipped generator | %s | %s |\n\n",
 		fmtSpread(w.qualitySpread(func(q *qualityResult) float64 { return q.Control })),

@@ -8,8 +8,10 @@ updated discriminator, both with Adam (lr 2e-4, betas 0.5/0.999), on random
 64x64 images, as in training/engine.go. The networks match training/nets.go:
 base width 24; the condition goes through a learned 32-wide projection in
 both networks. The generator upsamples with 3x3 convolutions and pixel
-shuffle (its ICNR initialisation does not change the cost). The discriminator downsamples with pixel unshuffle and 3x3
-convolutions, and has a minibatch standard deviation channel, a projection
+shuffle, with PyTorch's default initialisation (the Go side's ICNR
+initialisation of these kernels does not change the cost). The
+discriminator downsamples with pixel unshuffle and 3x3 convolutions, and
+has a minibatch standard deviation channel, a projection
 term and a 7-class auxiliary head. The losses are binary cross-entropy
 with real targets of 0.9, plus the bounded diversity term on pairs of
 views that share a condition.

@@ -28,8 +28,12 @@ func (r *runner) modelCard(exported []exportedModel) string {
 	r.writeDataSection(&b)
 
 	b.WriteString("## Architecture and training\n\n")
-	fmt.Fprintf(&b, "- Variant `%s`, base width %d, encoder width %d, condition projection %d, auxiliary ground-class weight %g in the discriminator and %g in the generator (%d classes), loss `%s`.\n",
-		a.Variant, a.BaseWidth, a.EncoderWidth, a.ConditionProjection, a.AuxWeight, a.generatorAuxWeight(), a.AuxClasses, a.Loss)
+	aux := "no auxiliary ground-class head"
+	if a.AuxWeight > 0 {
+		aux = fmt.Sprintf("auxiliary ground-class weight %g in the discriminator and %g in the generator (%d classes)", a.AuxWeight, a.generatorAuxWeight(), a.AuxClasses)
+	}
+	fmt.Fprintf(&b, "- Variant `%s`, base width %d, encoder width %d, condition projection %d, %s, loss `%s`.\n",
+		a.Variant, a.BaseWidth, a.EncoderWidth, a.ConditionProjection, aux, a.Loss)
 	fmt.Fprintf(&b, "- %s\n- %s\n- %s\n", encoderText(a), generatorText(a), discriminatorText(a))
 	b.WriteString("- The paper's 4x4 stride-2 (transposed) convolutions were replaced by 3x3 kernels because GoMLX v0.28.2 computes wrong input gradients for even kernel sizes.\n")
 	fmt.Fprintf(&b, "- Generator loss: %s; discriminator real target %g.\n", generatorLossText(a), a.RealLabel)
@@ -68,7 +72,7 @@ func encoderText(a Arch) string {
 	if a.EncoderKernel == 3 {
 		return "Encoder: four stages of a stride-2 convolution (space-to-depth, then 3x3) and a 3x3 convolution, batch norm and LeakyReLU(0.2) after each, a spatial mean, a dense layer to the condition and tanh; a dense head on the condition classifies the overhead classes."
 	}
-	return "Encoder: four 2x2 stride-2 convolutions, batch norm and LeakyReLU(0.2), a spatial mean, a dense layer to the condition and tanh; a dense head on the condition classifies the overhead classes."
+	return "Encoder: four 4x4 stride-2 convolutions (padding, space-to-depth, 2x2), batch norm after all but the first and LeakyReLU(0.2), a spatial mean, a dense layer to the condition and tanh; a dense head on the condition classifies the overhead classes."
 }
 
 func generatorText(a Arch) string {

@@ -45,8 +45,9 @@ const (
 	// default.
 	UpsampleICNR = "icnr"
 	// UpsampleNearest is a nearest-neighbour 2x upsampling and a 3x3
-	// convolution. It trains about 2.3 times slower per GAN step than
-	// UpsampleICNR on the onnx backend (0.77 against 0.33 s at batch 16).
+	// convolution. On the onnx backend a GAN step took 2.3 times as long
+	// as with UpsampleICNR at batch 16 and 1.5 times at batch 64 (2 CPU
+	// cores, see docs/benchmarks-training.md).
 	UpsampleNearest = "nearest"
 )
 
@@ -74,8 +75,9 @@ type Arch struct {
 	// Upsample is UpsampleICNR, UpsampleSubpixel or UpsampleNearest: how
 	// the generator doubles its resolution.
 	Upsample string `json:"upsample"`
-	// EncoderKernel is 2 for the first encoder design (four 2x2 stride-2
-	// convolutions) or 3 (four stages of a stride-2 convolution written as
+	// EncoderKernel is 2 for the first encoder design (four 4x4 stride-2
+	// convolutions, each written as padding, space-to-depth and a 2x2
+	// convolution) or 3 (four stages of a stride-2 convolution written as
 	// space-to-depth and 3x3, then a 3x3 stride-1 convolution).
 	EncoderKernel int `json:"encoder_kernel"`
 	// ConditionProjection is the width of the learned condition projection
@@ -86,7 +88,8 @@ type Arch struct {
 	AuxWeight float64 `json:"aux_weight"`
 	// AuxWeightGenerator weighs the same head's loss on generated views in
 	// the generator's step; 0 means AuxWeight. A larger value pushes the
-	// views harder towards the condition's ground class.
+	// views harder towards the condition's ground class. It is ignored
+	// when AuxWeight is 0, which removes the head.
 	AuxWeightGenerator float64 `json:"aux_weight_generator"`
 	// Loss is "bce" (the paper's non-saturating binary cross-entropy) or
 	// "hinge".
@@ -116,8 +119,11 @@ type Arch struct {
 }
 
 // generatorAuxWeight returns the weight of the auxiliary loss in the
-// generator's step.
+// generator's step: 0 without the head (AuxWeight 0).
 func (a Arch) generatorAuxWeight() float64 {
+	if a.AuxWeight == 0 {
+		return 0
+	}
 	if a.AuxWeightGenerator > 0 {
 		return a.AuxWeightGenerator
 	}

@@ -20,6 +20,11 @@ func TestLoadConfigValidation(t *testing.T) {
 		{name: "batch size", json: `{"batch_size": 1}`, wantErr: "batch_size 1"},
 		{name: "loss", json: `{"arch": {"loss": "wasserstein"}}`, wantErr: "arch.loss"},
 		{name: "landsat cells", json: `{"setting": "landsat", "cell_size_m": 0}`, wantErr: "cell_size_m"},
+		{name: "upsample", json: `{"arch": {"upsample": "bilinear"}}`, wantErr: "arch.upsample"},
+		{name: "encoder kernel", json: `{"arch": {"encoder_kernel": 4}}`, wantErr: "arch.encoder_kernel 4"},
+		{name: "generator aux weight", json: `{"arch": {"aux_weight_generator": -1}}`, wantErr: "arch.aux_weight_generator"},
+		{name: "encoder schedule", json: `{"encoder_lr_schedule": "step"}`, wantErr: "encoder_lr_schedule"},
+		{name: "legacy architecture", json: `{"arch": {"encoder_kernel": 2, "upsample": "subpixel"}, "encoder_lr_schedule": "constant"}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,6 +116,23 @@ func TestSplitIndicesDisjoint(t *testing.T) {
 	for i := range again {
 		if again[i] != train[i] {
 			t.Fatal("split is not reproducible")
+		}
+	}
+}
+
+func TestGeneratorAuxWeight(t *testing.T) {
+	tests := []struct {
+		name      string
+		d, g, want float64
+	}{
+		{"own weight", 1, 3, 3},
+		{"falls back to the head's", 2, 0, 2},
+		{"no head", 0, 3, 0},
+	}
+	for _, tc := range tests {
+		a := Arch{AuxWeight: tc.d, AuxWeightGenerator: tc.g}
+		if got := a.generatorAuxWeight(); got != tc.want {
+			t.Errorf("%s: generatorAuxWeight() = %g, want %g", tc.name, got, tc.want)
 		}
 	}
 }

@@ -70,7 +70,7 @@ func TestGANLayerGradients(t *testing.T) {
 
 // TestICNRStartsWithoutCheckerboard checks that a freshly initialised
 // icnrUp layer gives equal values in each 2x2 output block, as a
-// nearest-neighbour upsampling followed by a convolution would.
+// convolution followed by a nearest-neighbour upsampling would.
 func TestICNRStartsWithoutCheckerboard(t *testing.T) {
 	e, err := newEngine(DefaultConfig().Arch, 1, 21)
 	if err != nil {

@@ -35,8 +35,9 @@ func encoderNet(scope *model.Scope, lc *layerCtx, a Arch, patch *graph.Node, cla
 	return cond, logits
 }
 
-// encoderStages2x2 is the first encoder design: four 2x2 stride-2
-// convolutions to w, 2w, 4w and 4w channels.
+// encoderStages2x2 is the first encoder design: four 4x4 stride-2
+// convolutions (downConv: padding, space-to-depth, 2x2) to w, 2w, 4w and
+// 4w channels.
 func encoderStages2x2(scope *model.Scope, lc *layerCtx, patch *graph.Node, w int) *graph.Node {
 	// NOTE: 2x2 kernels get input gradients shifted by a pixel in GoMLX
 	// v0.28.2 (see conv3x3). The global pooling makes this encoder

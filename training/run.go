@@ -296,7 +296,8 @@ func (r *runner) trainEncoder(ctx context.Context) error {
 	}
 	testAcc, err := r.encoderTestAccuracy(ctx)
 	if err != nil {
-		return err
+		// The last steps may not be in a checkpoint yet.
+		return errors.Join(err, r.checkpoint())
 	}
 	r.st.Metrics["encoder_test_accuracy"] = testAcc
 	r.st.Phase, r.st.Epoch, r.st.Step = PhaseGAN, 0, 0

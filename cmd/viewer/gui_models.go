@@ -79,6 +79,9 @@ func (m *guiModels) Classes() []ui.Class { return m.classes }
 // it, one generator batch per model call, emitting each batch's views as
 // soon as the call returns.
 func (m *guiModels) Generate(ctx context.Context, scene *ui.Scene, cell ui.Cell, seed int64, n int, emit func(int, image.Image)) error {
+	if n < 0 {
+		return fmt.Errorf("cell %s: view count %d is negative", cell.ID, n)
+	}
 	start := time.Now()
 	patch, err := m.cellPatch(scene, cell)
 	if err != nil {

@@ -1,15 +1,15 @@
-// Package uilocale replaces a C or POSIX locale in the environment with
-// en_US.UTF-8 before Fyne reads it.
+// Package uilocale overrides a C or POSIX locale for messages with
+// en_US.UTF-8 in the environment before Fyne reads it.
 //
 // Fyne v2.7.1 parses the locale variables as a language tag, at start-up
 // and whenever it looks up the system locale, and logs "Error parsing user
 // locale C" for C, C.UTF-8 and POSIX. Those locales mean "no
-// localisation" and the viewer's text is English, so the replacement only
-// removes the error. Only the process environment changes; no C library
-// locale is set.
+// localisation" and the viewer's text is English, so the override only
+// removes the error. It changes environment variables and calls no
+// setlocale.
 //
 // Package main imports this package for its side effect. Go initialises
-// packages in import-path order among those whose imports are ready; this
+// packages in import-path order among those whose imports are ready. This
 // one imports only the standard library, so it runs before Fyne's lang
 // package, which waits for github.com/jeandeaual/go-locale.
 package uilocale
@@ -24,13 +24,15 @@ import (
 const Replacement = "en_US.UTF-8"
 
 func init() {
-	Fix(os.Getenv, os.Setenv)
+	Fix(os.Getenv, os.Setenv, os.Unsetenv)
 }
 
-// Fix replaces the first set variable of LC_ALL, LC_MESSAGES and LANG (the
-// order of Fyne's lookup) when it names the C or POSIX locale. It returns
-// the name of the variable it changed, or "" when it changed nothing.
-func Fix(getenv func(string) string, setenv func(string, string) error) string {
+// Fix acts when the first set variable of LC_ALL, LC_MESSAGES and LANG
+// (the order of Fyne's lookup) names the C or POSIX locale. It then sets
+// LC_MESSAGES to Replacement, or LC_ALL when that was the variable, and
+// unsets LANGUAGE, which a C locale disables. It returns the name of the
+// variable it set, or "" when it changed nothing.
+func Fix(getenv func(string) string, setenv func(string, string) error, unsetenv func(string) error) string {
 	for _, name := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
 		value := getenv(name)
 		if value == "" {
@@ -39,10 +41,17 @@ func Fix(getenv func(string) string, setenv func(string, string) error) string {
 		if !isCLocale(value) {
 			return ""
 		}
-		if setenv(name, Replacement) != nil {
+		target := "LC_MESSAGES"
+		if name == "LC_ALL" {
+			target = "LC_ALL"
+		}
+		if setenv(target, Replacement) != nil {
 			return ""
 		}
-		return name
+		if getenv("LANGUAGE") != "" {
+			_ = unsetenv("LANGUAGE") // if this fails, Fyne follows LANGUAGE
+		}
+		return target
 	}
 	return ""
 }
