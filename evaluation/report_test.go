@@ -1,0 +1,41 @@
+package evaluation
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/downthere/downthere/models"
+)
+
+// TestVariantsTable checks the generator-variants table: a row per
+// compared set with its spread, a missing row without a set, and a note
+// when a variant brings its own encoder.
+func TestVariantsTable(t *testing.T) {
+	shipped := setInfo{Name: "shipped", SHA256: map[models.Role]string{models.RoleEncoder: "aaa"}}
+	paper := setInfo{Name: "paperset", SHA256: map[models.Role]string{models.RoleEncoder: "bbb"}}
+	r := &Results{
+		Set:   shipped,
+		Paper: &paper,
+		Quality: []*qualityResult{
+			{Consistency: 0.6, Control: 0.2, CoarseConsistency: 0.8, CoarseControl: 0.5},
+			{Consistency: 0.8, Control: 0.2, CoarseConsistency: 0.9, CoarseControl: 0.5},
+		},
+		Variants: map[string][]variantResult{variantPaper: {{Consistency: 0.3, CoarseConsistency: 0.6}, {Consistency: 0.5, CoarseConsistency: 0.6}}},
+	}
+	var b strings.Builder
+	w := &reportWriter{b: &b, r: r}
+	w.variants()
+	out := b.String()
+
+	for _, want := range []string{
+		"| shipped (`shipped`) | 0.700 ± 0.141 | 0.850 ± 0.071 |",
+		"| paper-faithful (`paperset`, its own encoder) | 0.400 ± 0.141 | 0.600 ± 0.000 |",
+		"| unconditional | missing | |",
+		"| constant-condition control of the shipped generator | 0.200 ± 0.000 | 0.500 ± 0.000 |",
+		"pass them with `--paper` and `--unconditional`",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
