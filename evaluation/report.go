@@ -232,9 +232,16 @@ func (w *reportWriter) quality() {
 func (w *reportWriter) variants() {
 	r := w.r
 	w.p("### Generator variants\n\n")
-	w.p("The same measurement for other generators, trained by the same code on the same data, with the shipped encoder unless the row says otherwise: the paper-faithful variant (the raw 100-d condition joined to the noise and tiled into the discriminator, no auxiliary ground-class head, no diversity term, no label smoothing) and the unconditional GAN (noise only). Views of the same held-out patches with the same noise, scored by the same classifiers.\n\n")
-	w.p("| generator | class consistency | built-up against natural only |\n|---|---|---|\n")
-	w.p("| shipped (`%s`) | %s | %s |\n", r.Set.Name,
+	w.p("The same measurement for other generators, trained by the same code on the same data, with the shipped encoder unless the row says otherwise: the paper-faithful variant (the raw 100-d condition joined to the noise and tiled into the discriminator, no auxiliary ground-class head, no diversity term, no label smoothing) and the unconditional GAN (noise only). Views of the same held-out patches with the same noise, scored by the same classifiers.")
+	for _, info := range []*setInfo{r.Paper, r.Unconditional} {
+		if info != nil && info.Training.Steps < r.Set.Training.Steps {
+			w.p(" A variant trained for fewer GAN steps than the shipped set (see the column) is at a disadvantage.")
+			break
+		}
+	}
+	w.p("\n\n")
+	w.p("| generator | GAN steps | class consistency | built-up against natural only |\n|---|---|---|---|\n")
+	w.p("| shipped (`%s`) | %d | %s | %s |\n", r.Set.Name, r.Set.Training.Steps,
 		fmtSpread(w.qualitySpread(func(q *qualityResult) float64 { return q.Consistency })),
 		fmtSpread(w.qualitySpread(func(q *qualityResult) float64 { return q.CoarseConsistency })))
 	rows := []struct {
@@ -243,7 +250,7 @@ func (w *reportWriter) variants() {
 	}{{variantPaper, "paper-faithful", r.Paper}, {variantUnconditional, "unconditional", r.Unconditional}}
 	for _, row := range rows {
 		if row.info == nil {
-			w.p("| %s | missing | |\n", row.title)
+			w.p("| %s | | missing | |\n", row.title)
 			continue
 		}
 		var fine, coarse []float64
@@ -254,9 +261,9 @@ func (w *reportWriter) variants() {
 		if row.info.SHA256[models.RoleEncoder] != r.Set.SHA256[models.RoleEncoder] {
 			note = ", its own encoder"
 		}
-		w.p("| %s (`%s`%s) | %s | %s |\n", row.title, row.info.Name, note, fmtSpread(spreadOf(fine)), fmtSpread(spreadOf(coarse)))
+		w.p("| %s (`%s`%s) | %d | %s | %s |\n", row.title, row.info.Name, note, row.info.Training.Steps, fmtSpread(spreadOf(fine)), fmtSpread(spreadOf(coarse)))
 	}
-	w.p("| constant-condition control of the shipped generator | %s | %s |\n\n",
+	w.p("| constant-condition control of the shipped generator | | %s | %s |\n\n",
 		fmtSpread(w.qualitySpread(func(q *qualityResult) float64 { return q.Control })),
 		fmtSpread(w.qualitySpread(func(q *qualityResult) float64 { return q.CoarseControl })))
 	if r.Paper == nil || r.Unconditional == nil {

@@ -11,8 +11,8 @@ import (
 // compared set with its spread, a missing row without a set, and a note
 // when a variant brings its own encoder.
 func TestVariantsTable(t *testing.T) {
-	shipped := setInfo{Name: "shipped", SHA256: map[models.Role]string{models.RoleEncoder: "aaa"}}
-	paper := setInfo{Name: "paperset", SHA256: map[models.Role]string{models.RoleEncoder: "bbb"}}
+	shipped := setInfo{Name: "shipped", SHA256: map[models.Role]string{models.RoleEncoder: "aaa"}, Training: models.Training{Steps: 2000}}
+	paper := setInfo{Name: "paperset", SHA256: map[models.Role]string{models.RoleEncoder: "bbb"}, Training: models.Training{Steps: 300}}
 	r := &Results{
 		Set:   shipped,
 		Paper: &paper,
@@ -28,10 +28,10 @@ func TestVariantsTable(t *testing.T) {
 	out := b.String()
 
 	for _, want := range []string{
-		"| shipped (`shipped`) | 0.700 ± 0.141 | 0.850 ± 0.071 |",
-		"| paper-faithful (`paperset`, its own encoder) | 0.400 ± 0.141 | 0.600 ± 0.000 |",
-		"| unconditional | missing | |",
-		"| constant-condition control of the shipped generator | 0.200 ± 0.000 | 0.500 ± 0.000 |",
+		"| shipped (`shipped`) | 2000 | 0.700 ± 0.141 | 0.850 ± 0.071 |",
+		"| paper-faithful (`paperset`, its own encoder) | 300 | 0.400 ± 0.141 | 0.600 ± 0.000 |",
+		"| unconditional | | missing | |",
+		"| constant-condition control of the shipped generator | | 0.200 ± 0.000 | 0.500 ± 0.000 |",
 		"pass them with `--paper` and `--unconditional`",
 	} {
 		if !strings.Contains(out, want) {
