@@ -88,7 +88,7 @@ func (s *ModelSet) Generate(ctx context.Context, condition []float32, n int, see
 	if n < 0 {
 		return nil, fmt.Errorf("generate: view count %d is negative", n)
 	}
-	return s.generate(ctx, [][]float32{condition}, []int64{seed}, n)
+	return s.generate(ctx, [][]float32{condition}, []int64{seed}, 0, n)
 }
 
 // GenerateRange returns views first to first+n-1 of Generate(ctx,
@@ -99,27 +99,12 @@ func (s *ModelSet) GenerateRange(ctx context.Context, condition []float32, first
 	if first < 0 || n < 0 {
 		return nil, fmt.Errorf("generate: view range %d+%d is negative", first, n)
 	}
-	if err := checkLengths(tensorCondition, [][]float32{condition}, s.ConditionSize()); err != nil {
-		return nil, fmt.Errorf("generate: %w", err)
-	}
-	fill := func(name string, item int, dst []float32) {
-		switch name {
-		case tensorCondition:
-			copy(dst, condition)
-		case tensorNoise:
-			FillNoise(dst, seed, first+item)
-		}
-	}
-	out, err := s.runRoleWith(ctx, models.RoleGenerator, n, fill)
-	if err != nil {
-		return nil, fmt.Errorf("generate views %d to %d: %w", first, first+n-1, err)
-	}
-	return out, nil
+	return s.generate(ctx, [][]float32{condition}, []int64{seed}, first, n)
 }
 
 // generate makes views images for each condition: item k*views+i is view
-// i of condition k, with noise FillNoise(seeds[k], i).
-func (s *ModelSet) generate(ctx context.Context, conditions [][]float32, seeds []int64, views int) ([][]float32, error) {
+// first+i of condition k, with noise FillNoise(seeds[k], first+i).
+func (s *ModelSet) generate(ctx context.Context, conditions [][]float32, seeds []int64, first, views int) ([][]float32, error) {
 	count := len(conditions) * views
 	if err := checkLengths(tensorCondition, conditions, s.ConditionSize()); err != nil {
 		return nil, fmt.Errorf("generate: %w", err)
@@ -131,7 +116,7 @@ func (s *ModelSet) generate(ctx context.Context, conditions [][]float32, seeds [
 		case tensorCondition:
 			copy(dst, conditions[k])
 		case tensorNoise:
-			FillNoise(dst, seeds[k], i)
+			FillNoise(dst, seeds[k], first+i)
 		}
 	}
 	out, err := s.runRoleWith(ctx, models.RoleGenerator, count, fill)
@@ -183,7 +168,7 @@ func (s *ModelSet) ClassifyPatches(ctx context.Context, patches [][]float32, see
 	if err != nil {
 		return nil, err
 	}
-	images, err := s.generate(ctx, conditions, seeds, views)
+	images, err := s.generate(ctx, conditions, seeds, 0, views)
 	if err != nil {
 		return nil, err
 	}

@@ -116,7 +116,7 @@ func TestBatchingCounts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			images, err := ms.generate(ctx, conditions, seedsFrom(100, count), 1)
+			images, err := ms.generate(ctx, conditions, seedsFrom(100, count), 0, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
