@@ -121,10 +121,21 @@ func (w *reportWriter) qualitySpread(get func(q *qualityResult) float64) spread 
 	return spreadOf(v)
 }
 
+// variantSpread collects one number of every seed's result for the
+// compared generator key.
+func (w *reportWriter) variantSpread(key string, get func(v variantResult) float64) spread {
+	var v []float64
+	for _, r := range w.r.Variants[key] {
+		v = append(v, get(r))
+	}
+	return spreadOf(v)
+}
+
 func (w *reportWriter) summary() {
 	cons := w.qualitySpread(func(q *qualityResult) float64 { return q.Consistency })
 	ctrl := w.qualitySpread(func(q *qualityResult) float64 { return q.Control })
 	ceil := w.qualitySpread(func(q *qualityResult) float64 { return q.Ceiling })
+
 	w.p("## Summary\n\n")
 	verdict := "does **not** meet"
 	if cons.Mean >= consistencyTarget && cons.Mean-ctrl.Mean > 2*(cons.Std+ctrl.Std) {
@@ -135,18 +146,18 @@ func (w *reportWriter) summary() {
 	if math.Abs(cons.Mean-ctrl.Mean) < 0.02 {
 		w.p("- The views do not follow the patch: consistency and control agree within 0.02, so the generator makes the same kind of view whatever its condition.\n")
 	}
+
 	coarseCons := w.qualitySpread(func(q *qualityResult) float64 { return q.CoarseConsistency })
 	coarseCtrl := w.qualitySpread(func(q *qualityResult) float64 { return q.CoarseControl })
 	w.p("- Counting only built-up against natural: %s for the views, %s for the control.\n", fmtSpread(coarseCons), fmtSpread(coarseCtrl))
+
 	for _, v := range []struct{ key, title string }{{variantPaper, "the paper-faithful variant"}, {variantUnconditional, "the unconditional GAN"}} {
-		if runs := w.r.Variants[v.key]; len(runs) > 0 {
-			var fine []float64
-			for _, r := range runs {
-				fine = append(fine, r.Consistency)
-			}
-			w.p("- Class consistency of %s, trained by the same code on the same data: %s.\n", v.title, fmtSpread(spreadOf(fine)))
+		if len(w.r.Variants[v.key]) > 0 {
+			fine := w.variantSpread(v.key, func(r variantResult) float64 { return r.Consistency })
+			w.p("- Class consistency of %s, trained by the same code on the same data: %s.\n", v.title, fmtSpread(fine))
 		}
 	}
+
 	for _, lu := range w.r.LandUse {
 		best, bestKey := spread{Mean: -1}, ""
 		for _, key := range featureOrder {
@@ -253,15 +264,13 @@ func (w *reportWriter) variants() {
 			w.p("| %s | | missing | |\n", row.title)
 			continue
 		}
-		var fine, coarse []float64
-		for _, v := range r.Variants[row.key] {
-			fine, coarse = append(fine, v.Consistency), append(coarse, v.CoarseConsistency)
-		}
+		fine := w.variantSpread(row.key, func(v variantResult) float64 { return v.Consistency })
+		coarse := w.variantSpread(row.key, func(v variantResult) float64 { return v.CoarseConsistency })
 		note := ""
 		if row.info.SHA256[models.RoleEncoder] != r.Set.SHA256[models.RoleEncoder] {
 			note = ", its own encoder"
 		}
-		w.p("| %s (`%s`%s) | %d | %s | %s |\n", row.title, row.info.Name, note, row.info.Training.Steps, fmtSpread(spreadOf(fine)), fmtSpread(spreadOf(coarse)))
+		w.p("| %s (`%s`%s) | %d | %s | %s |\n", row.title, row.info.Name, note, row.info.Training.Steps, fmtSpread(fine), fmtSpread(coarse))
 	}
 	w.p("| constant-condition control of the shipped generator | | %s | %s |\n\n",
 		fmtSpread(w.qualitySpread(func(q *qualityResult) float64 { return q.Control })),
