@@ -146,7 +146,7 @@ type evaluator struct {
 	res    *Results
 
 	set, olindaSet, unconditional, paper *inference.ModelSet
-	olindaSameSet                 bool
+	olindaSameSet                        bool
 
 	split                   splitSpec
 	photosTrain, photosTest *imageSet

@@ -47,7 +47,7 @@ func TestRunQuick(t *testing.T) {
 		CacheDir: filepath.Join(tmp, "cache"), WorkDir: filepath.Join(tmp, "work"),
 		OutPath: out, ImageDir: filepath.Join(tmp, "docs", "results"), Seeds: 2, Quick: true,
 		PaperDir: models, // any set exercises the comparison
-		Command: "viewer eval --quick", Progress: func(msg string) { t.Log(msg) },
+		Command:  "viewer eval --quick", Progress: func(msg string) { t.Log(msg) },
 	}
 	res, err := Run(context.Background(), opts)
 	if err != nil {

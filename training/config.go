@@ -163,12 +163,12 @@ type Config struct {
 
 	Arch Arch `json:"arch"`
 
-	BatchSize       int     `json:"batch_size"`
-	EncoderEpochs   int     `json:"encoder_epochs"`
-	EncoderLR       float64 `json:"encoder_lr"`
+	BatchSize     int     `json:"batch_size"`
+	EncoderEpochs int     `json:"encoder_epochs"`
+	EncoderLR     float64 `json:"encoder_lr"`
 	// EncoderSchedule is "cosine" (the learning rate falls from
 	// EncoderLR along half a cosine to a hundredth of it) or "constant".
-	EncoderSchedule string `json:"encoder_lr_schedule"`
+	EncoderSchedule string  `json:"encoder_lr_schedule"`
 	GANEpochs       int     `json:"gan_epochs"`
 	LR              float64 `json:"lr"`
 	Beta1           float64 `json:"beta1"`

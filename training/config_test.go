@@ -122,7 +122,7 @@ func TestSplitIndicesDisjoint(t *testing.T) {
 
 func TestGeneratorAuxWeight(t *testing.T) {
 	tests := []struct {
-		name      string
+		name       string
 		d, g, want float64
 	}{
 		{"own weight", 1, 3, 3},
