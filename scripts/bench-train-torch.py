@@ -16,7 +16,7 @@ term and a 7-class auxiliary head. The losses are binary cross-entropy
 with real targets of 0.9, plus the bounded diversity term on pairs of
 views that share a condition.
 
-Usage: /usr/bin/python3 scripts/bench-train-torch.py [--steps N]
+Usage: /usr/bin/python3 scripts/bench-train-torch.py [--steps N] [--batches 16,64]
 Prints one line per batch size: "batch B: S s/step (median of N)".
 This is a measurement tool only, never a runtime dependency.
 """
@@ -78,11 +78,12 @@ class Discriminator(nn.Module):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--batches", default="16,64", help="comma-separated batch sizes")
     args = parser.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(1)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    for batch in (16, 64):
+    for batch in [int(b) for b in args.batches.split(",")]:
         g, d = Generator(), Discriminator()
         opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
         opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))

@@ -167,12 +167,72 @@ func (lc *layerCtx) conv3x3(scope *model.Scope, x *graph.Node, out int, bias boo
 	in := x.Shape().Dimensions[1]
 	g := x.Graph()
 	k := lc.value(g, lc.param(scope, "kernel", 0.02, 0, out, in, 3, 3))
-	y := graph.Convolve(x, k).ChannelsAxis(timage.ChannelsFirst).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done()
+	var y *graph.Node
+	if lc.frozen {
+		y = graph.Convolve(x, k).ChannelsAxis(timage.ChannelsFirst).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done()
+	} else {
+		y = convGemmKernelGrad(x, k)
+	}
 	if bias {
 		b := lc.value(g, lc.param(scope, "bias", 0, 0, out))
 		y = graph.Add(y, graph.Reshape(b, 1, out, 1, 1))
 	}
 	return y
+}
+
+// convGemmKernelGrad is a 3x3 convolution with zero padding 1 of x
+// [B,C,H,W] by k [O,C,3,3] whose gradient with respect to k is one matrix
+// product instead of GoMLX's convolution of x by the output gradient.
+//
+// ONNX Runtime (1.29, CPU) runs that gradient convolution, whose kernel is
+// as large as the image, several times slower than the layer's forward
+// convolution: 7 times for the generator's 16x16 layer at batch 16. Here the kernel enters through an identity whose gradient
+// is dK = v' x P, where v' is the output gradient as [O, B*H*W] and P the
+// 3x3 neighbourhoods of x as [B*H*W, C*9]; the identity after the
+// convolution builds dK from the output gradient it receives. GoMLX's own
+// gradient with respect to the kernel is then unused, and the patched
+// compute-onnx backend (third_party/compute-onnx) leaves it out of the
+// ONNX model. The gradient with respect to x is GoMLX's.
+func convGemmKernelGrad(x, k *graph.Node) *graph.Node {
+	var dk *graph.Node
+	kernel := graph.IdentityWithCustomGradient(k, func(_, _ *graph.Node) *graph.Node { return dk })
+	y := graph.Convolve(x, kernel).ChannelsAxis(timage.ChannelsFirst).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done()
+	return graph.IdentityWithCustomGradient(y, func(_, v *graph.Node) *graph.Node {
+		dk = kernelGrad3x3(x, v, k.Shape().Dimensions)
+		return v
+	})
+}
+
+// kernelGrad3x3 returns the gradient [O,C,3,3] of a 3x3, padding-1
+// convolution's kernel from its input x [B,C,H,W] and output gradient v
+// [B,O,H,W].
+func kernelGrad3x3(x, v *graph.Node, kernelDims []int) *graph.Node {
+	d := x.Shape().Dimensions
+	b, c, h, w := d[0], d[1], d[2], d[3]
+	o := kernelDims[0]
+	g := x.Graph()
+
+	// x in [B,H,W,C] with a zero border, built by concatenation because
+	// the onnx backend has no Pad.
+	xt := graph.TransposeAllAxes(x, 0, 2, 3, 1)
+	rows := graph.Zeros(g, shapes.Make(x.DType(), b, 1, w, c))
+	xt = graph.Concatenate([]*graph.Node{rows, xt, rows}, 1)
+	cols := graph.Zeros(g, shapes.Make(x.DType(), b, h+2, 1, c))
+	xt = graph.Concatenate([]*graph.Node{cols, xt, cols}, 2)
+
+	// The nine shifted copies, as [B*H*W, C*9] with column c*9 + 3*dy + dx,
+	// the order of a [O,C,3,3] kernel.
+	shifted := make([]*graph.Node, 0, 9)
+	for dy := range 3 {
+		for dx := range 3 {
+			s := graph.Slice(xt, graph.AxisRange(), graph.AxisRange(dy, dy+h), graph.AxisRange(dx, dx+w), graph.AxisRange())
+			shifted = append(shifted, graph.ExpandAxes(s, -1))
+		}
+	}
+	patches := graph.Reshape(graph.Concatenate(shifted, 4), b*h*w, c*9)
+
+	vt := graph.Reshape(graph.TransposeAllAxes(v, 1, 0, 2, 3), o, b*h*w)
+	return graph.Reshape(graph.MatMul(vt, patches), o, c, 3, 3)
 }
 
 // ganDown halves H and W: a space-to-depth(2) followed by a 3x3

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/core/graph"
+	timage "github.com/gomlx/gomlx/core/tensors/images"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -100,6 +101,60 @@ func TestICNRStartsWithoutCheckerboard(t *testing.T) {
 						t.Fatalf("channel %d, block (%d,%d): %g differs from %g", ch, i/2, j/2, at(d[0], d[1]), at(0, 0))
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestConvKernelGradientMatchesGoMLX checks the matrix-product kernel
+// gradient of convGemmKernelGrad against GoMLX's own gradient of the same
+// convolution, with a batch, unequal channel counts and a non-square image.
+func TestConvKernelGradientMatchesGoMLX(t *testing.T) {
+	e, err := newEngine(DefaultConfig().Arch, 1, 21)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+
+	const b, c, o, h, w = 3, 4, 5, 6, 7
+	x := make([]float32, b*c*h*w)
+	for i := range x {
+		x[i] = float32(math.Sin(float64(i) * 0.7))
+	}
+	k := make([]float32, o*c*9)
+	for i := range k {
+		k[i] = float32(math.Cos(float64(i) * 0.3))
+	}
+	r := make([]float32, b*o*h*w)
+	for i := range r {
+		r[i] = float32(i%11) - 5
+	}
+
+	ex := e.exec("kernel_grad_check", func(_ *model.Scope, in []*graph.Node) []*graph.Node {
+		rr := graph.Const(in[0].Graph(), r)
+		loss := func(y *graph.Node) *graph.Node {
+			return graph.ReduceAllSum(graph.Mul(y, graph.Reshape(rr, y.Shape().Dimensions...)))
+		}
+		own := loss(convGemmKernelGrad(in[0], in[1]))
+		ref := loss(graph.Convolve(in[0], in[1]).ChannelsAxis(timage.ChannelsFirst).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done())
+		ownGrads := graph.Gradient(own, in[0], in[1])
+		refGrads := graph.Gradient(ref, in[0], in[1])
+		return []*graph.Node{own, ref, ownGrads[0], refGrads[0], ownGrads[1], refGrads[1]}
+	})
+	out, err := call(ex, tensor(x, b, c, h, w), tensor(k, o, c, 3, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pair := range []struct {
+		name     string
+		got, ref []float32
+	}{{"output", out[0], out[1]}, {"input gradient", out[2], out[3]}, {"kernel gradient", out[4], out[5]}} {
+		if len(pair.got) != len(pair.ref) {
+			t.Fatalf("%s: %d values, GoMLX has %d", pair.name, len(pair.got), len(pair.ref))
+		}
+		for i := range pair.got {
+			if d := math.Abs(float64(pair.got[i] - pair.ref[i])); d > 1e-3*(1+math.Abs(float64(pair.ref[i]))) {
+				t.Fatalf("%s[%d] = %g, GoMLX gives %g", pair.name, i, pair.got[i], pair.ref[i])
 			}
 		}
 	}
