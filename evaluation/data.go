@@ -52,17 +52,25 @@ func (s *imageSet) subset(idx []int) *imageSet {
 // [-1, 1], the range of the generator's output; flip mirrors it left to
 // right.
 func (s *imageSet) normalized(i int, flip bool) []float32 {
+	return s.shifted(i, flip, 0, 0)
+}
+
+// shifted is normalized with the image, mirrored first when flip is set,
+// moved by dx, dy pixels (positive: the content moves left and up). The
+// border pixels are repeated into the uncovered edge.
+func (s *imageSet) shifted(i int, flip bool, dx, dy int) []float32 {
 	n := s.Size
 	src := s.rgb(i)
 	out := make([]float32, len(src))
 	for c := 0; c < 3; c++ {
 		for y := 0; y < n; y++ {
+			sy := min(max(y+dy, 0), n-1)
 			for x := 0; x < n; x++ {
-				sx := x
+				sx := min(max(x+dx, 0), n-1)
 				if flip {
-					sx = n - 1 - x
+					sx = n - 1 - sx
 				}
-				out[c*n*n+y*n+x] = float32(src[c*n*n+y*n+sx])/127.5 - 1
+				out[c*n*n+y*n+x] = float32(src[c*n*n+sy*n+sx])/127.5 - 1
 			}
 		}
 	}

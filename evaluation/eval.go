@@ -250,6 +250,7 @@ func (e *evaluator) loadData(ctx context.Context) error {
 		return err
 	}
 	e.res.TestFraction, e.res.LandUsePerClass = e.split.TestFraction, e.budget.landUsePerClass
+	e.res.GroundEpochs = e.budget.groundEpochs
 	e.res.Counts = dataCounts{PhotosTrain: e.photosTrain.Len(), PhotosTest: e.photosTest.Len(), PatchesTrain: patchesTrain.Len(), PatchesTest: patchesTest.Len()}
 
 	if e.opts.OlindaDir != "" {
@@ -270,7 +271,7 @@ func rng(seed int64, purpose string) *rand.Rand {
 // groundClassifier returns the ground classifier of seed, trained on the
 // training photos or read from the cache.
 func (e *evaluator) groundClassifier(ctx context.Context, seed int64) (*groundNet, error) {
-	key := cacheKey(append(filesOf(e.photosTrain), imageFile{Path: fmt.Sprintf("ground v1 epochs=%d lr=%g seed=%d", e.budget.groundEpochs, groundLR, seed)}), imageSize)
+	key := cacheKey(append(filesOf(e.photosTrain), imageFile{Path: fmt.Sprintf("ground v2 epochs=%d lr=%g seed=%d", e.budget.groundEpochs, groundLR, seed)}), imageSize)
 	path := filepath.Join(e.opts.CacheDir, "eval-ground-"+key+".gob")
 	net, err := newGroundNet(seed, len(training.GroundClasses))
 	if err != nil {

@@ -19,7 +19,6 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
-	timage "github.com/gomlx/gomlx/core/tensors/images"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 
@@ -42,21 +41,6 @@ type groundNet struct {
 	store   *model.Store
 	execs   map[string]*model.Exec
 }
-
-// groundFeatureDim is the width of the classifier's feature layer;
-// groundWidths are the channels of its three blocks and groundMerge the
-// edge of the patches each block merges (64 px / 4 / 2 / 2 = 4x4
-// positions).
-const groundFeatureDim = 128
-
-var (
-	groundWidths = [3]int{64, 128, groundFeatureDim}
-	groundMerge  = [3]int{4, 2, 2}
-)
-
-// groundBatch is the fixed batch of the compiled graphs; the last batch of
-// a call is padded by repetition, so each graph compiles once.
-const groundBatch = 64
 
 func newGroundNet(seed int64, classes int) (*groundNet, error) {
 	backend, err := compute.NewWithConfig(training.BackendConfig)
@@ -84,8 +68,9 @@ func (n *groundNet) Close() {
 }
 
 // train fits the classifier to photos (labels index the ground classes)
-// with Adam, its learning rate decayed from cfg.LR to 0 along a cosine, and
-// random horizontal flips. The cross-entropy weighs each class inversely to
+// with Adam, its learning rate decayed from cfg.LR to 0 along a cosine,
+// random horizontal flips and random translations of up to groundMaxShift
+// pixels. The cross-entropy weighs each class inversely to
 // its count, so the small Flickr-only classes count as much as the large
 // ones. progress receives the steps done and the total.
 func (n *groundNet) train(ctx context.Context, photos *imageSet, cfg groundTrainConfig, progress func(done, total int)) error {
@@ -110,11 +95,13 @@ func (n *groundNet) train(ctx context.Context, photos *imageSet, cfg groundTrain
 		}
 		epoch, s := step/perEpoch, step%perEpoch
 		idx := n.rng("epoch", epoch).Perm(photos.Len())[s*groundBatch : (s+1)*groundBatch]
-		flips := n.rng("flip", step)
+		augment := n.rng("flip", step)
 		x := make([]float32, 0, groundBatch*photos.stride())
 		target := make([]float32, groundBatch*n.classes)
 		for b, i := range idx {
-			x = append(x, photos.normalized(i, flips.IntN(2) == 1)...)
+			flip := augment.IntN(2) == 1
+			dx, dy := augment.IntN(2*groundMaxShift+1)-groundMaxShift, augment.IntN(2*groundMaxShift+1)-groundMaxShift
+			x = append(x, photos.shifted(i, flip, dx, dy)...)
 			target[b*n.classes+photos.Labels[i]] = float32(weights[photos.Labels[i]])
 		}
 		if step > 0 { // the first step creates the variable with cfg.LR
@@ -202,20 +189,17 @@ func (n *groundNet) embed(ctx context.Context, images [][]float32) (features, pr
 }
 
 // forward maps images [B,3,64,64] to features [B,groundFeatureDim] and
-// logits [B,classes]. A 4x4 patch embedding (space-to-depth, then a 1x1
-// convolution) and two 2x2 patch merges, each with batch norm and
-// LeakyReLU(0.2), leave 4x4 positions. Their spatial mean is the features,
-// and a dense layer on the features gives the logits. Patch convolutions need no
-// padding and no strides, which the onnx backend of GoMLX v0.28.2 cannot
-// differentiate, and they train about twice as fast there as overlapping
-// 4x4 stride-2 convolutions written as pad, space-to-depth and 2x2
-// convolution.
+// logits [B,classes]. Each of the four blocks is a space-to-depth(2) and a
+// 3x3 convolution (a stride-2 convolution with a 6x6 receptive field, as
+// in the GAN's discriminator) with batch norm and LeakyReLU(0.2). The
+// spatial mean of the last block's 4x4 positions is the features, and a
+// dense layer on the features gives the logits.
 func (n *groundNet) forward(scope *model.Scope, x *graph.Node, training bool) (features, logits *graph.Node) {
 	h := x
 	for i, w := range groundWidths {
 		s := scope.At("block%d", i+1)
-		h = spaceToDepth(h, groundMerge[i])
-		h = n.batchNorm(s, n.conv1x1(s, h, w), training)
+		h = spaceToDepth(h, 2)
+		h = n.batchNorm(s, n.conv3x3(s, h, w), training)
 		h = graph.Max(h, graph.MulScalar(h, 0.2))
 	}
 	features = graph.ReduceMean(h, 2, 3)
@@ -232,14 +216,12 @@ func spaceToDepth(x *graph.Node, f int) *graph.Node {
 	return graph.Reshape(x, b, c*f*f, h/f, w/f)
 }
 
-// conv1x1 is a 1x1 convolution with a bias and He-normal initial weights.
-func (n *groundNet) conv1x1(scope *model.Scope, x *graph.Node, out int) *graph.Node {
-	g := x.Graph()
+// conv3x3 is a 3x3 convolution with zero padding and He-normal initial
+// weights, without a bias because batch norm follows.
+func (n *groundNet) conv3x3(scope *model.Scope, x *graph.Node, out int) *graph.Node {
 	c := x.Shape().Dimensions[1]
-	k := n.param(scope, "kernel", math.Sqrt(2/float64(c)), 0, out, c, 1, 1).NodeValue(g)
-	y := graph.Convolve(x, k).ChannelsAxis(timage.ChannelsFirst).NoPadding().Done()
-	bias := n.param(scope, "bias", 0, 0, out).NodeValue(g)
-	return graph.Add(y, graph.Reshape(bias, 1, out, 1, 1))
+	k := n.param(scope, "kernel", math.Sqrt(2/float64(9*c)), 0, out, c, 3, 3).NodeValue(x.Graph())
+	return training.Conv3x3(x, k)
 }
 
 // param returns the variable name in scope, created with normal values of

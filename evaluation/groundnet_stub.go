@@ -28,6 +28,3 @@ func (n *groundNet) embed(ctx context.Context, images [][]float32) (features, pr
 func (n *groundNet) save(path string) error { return training.ErrNoBackend }
 
 func (n *groundNet) load(path string) error { return training.ErrNoBackend }
-
-// groundBatch is the batch the onnx build trains at; the report quotes it.
-const groundBatch = 64

@@ -181,8 +181,10 @@ func (w *reportWriter) quality() {
 	w.p("### Ground-scene classifier\n\n")
 	w.p("A small convolutional network trained here, per seed, on the real photos' training split: %d photos (Intel scenes `train/` and %.0f %% of each Flickr folder, the split the training code uses), the %d ground classes of the training code, 64x64 px. ",
 		r.Counts.PhotosTrain, 100*(1-r.TestFraction), k)
-	w.p("Architecture: a 4x4 patch embedding (space-to-depth, then a 1x1 convolution to 64 channels), two more 2x2 patch merges to 128 channels, batch norm and LeakyReLU(0.2) after each, a spatial mean (the 128-d feature space used below) and a linear layer. ")
-	w.p("Adam at %g with a cosine decay, batch %d, random horizontal flips, cross-entropy weighted by inverse class frequency (the Flickr-only classes road and field are ten times rarer than the others). ", groundLR, groundBatch)
+	w.p("Architecture: four blocks, each a space-to-depth(2) and a 3x3 convolution (%d, %d, %d and %d channels) with batch norm and LeakyReLU(0.2), then a spatial mean of the last 4x4 positions (the %d-d feature space used below) and a linear layer. ",
+		groundWidths[0], groundWidths[1], groundWidths[2], groundWidths[3], groundFeatureDim)
+	w.p("%d epochs of Adam at %g with a cosine decay, batch %d, random horizontal flips and translations of up to %d px, cross-entropy weighted by inverse class frequency (the Flickr-only classes road and field are ten times rarer than the others). ",
+		r.GroundEpochs, groundLR, groundBatch, groundMaxShift)
 	w.p("Held-out: %d photos (Intel scenes `test/` and the rest of each Flickr folder).\n\n", r.Counts.PhotosTest)
 	w.p("| | accuracy | balanced accuracy |")
 	for _, g := range training.GroundClasses {

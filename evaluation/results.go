@@ -31,6 +31,9 @@ type Results struct {
 	// LandUsePerClass caps the UC Merced training patches per class in the
 	// urban/rural comparison; 0 means all.
 	LandUsePerClass int
+	// GroundEpochs is the number of passes over the training photos that
+	// trained the ground classifier.
+	GroundEpochs int
 
 	Quality       []*qualityResult // one per seed
 	Copy          *copyCheck       // seed 1
