@@ -1,7 +1,9 @@
 package evaluation
 
 // The ground classifier's shape and training settings, shared by the onnx
-// build, which trains it, and the report, which describes it.
+// build, which trains it, and the report, which describes it. Trained
+// classifiers are cached under a key that names this version ("ground v2"
+// in eval.go): change the key with any of these values.
 
 // groundFeatureDim is the width of the classifier's feature layer, and
 // groundWidths are the channels of its four blocks, each of which halves

@@ -95,7 +95,7 @@ func (n *groundNet) train(ctx context.Context, photos *imageSet, cfg groundTrain
 		}
 		epoch, s := step/perEpoch, step%perEpoch
 		idx := n.rng("epoch", epoch).Perm(photos.Len())[s*groundBatch : (s+1)*groundBatch]
-		augment := n.rng("flip", step)
+		augment := n.rng("flip", step) // also draws the shifts; the name keeps cached classifiers valid
 		x := make([]float32, 0, groundBatch*photos.stride())
 		target := make([]float32, groundBatch*n.classes)
 		for b, i := range idx {

@@ -4,8 +4,8 @@ default Down There architecture in PyTorch (Debian's python3-torch 1.13
 with OpenBLAS), 2 threads.
 
 A step is a discriminator update and then a generator update against the
-updated discriminator, both with Adam (lr 2e-4, betas 0.5/0.999), on random
-64x64 images, as in training/engine.go. The networks match training/nets.go:
+updated, frozen discriminator, both with Adam (lr 2e-4, betas
+0.5/0.999), on random 64x64 images, as in training/engine.go. The networks match training/nets.go:
 base width 24; the condition goes through a learned 32-wide projection in
 both networks. The generator upsamples with 3x3 convolutions and pixel
 shuffle, with PyTorch's default initialisation (the Go side's ICNR
@@ -17,7 +17,7 @@ with real targets of 0.9, plus the bounded diversity term on pairs of
 views that share a condition.
 
 Usage: /usr/bin/python3 scripts/bench-train-torch.py [--steps N] [--batches 16,64]
-Prints one line per batch size: "batch B: S s/step (median of N)".
+Prints one line per batch size: "batch B: S s/step (mean of N ...)".
 This is a measurement tool only, never a runtime dependency.
 """
 import argparse
@@ -75,15 +75,26 @@ class Discriminator(nn.Module):
         return logit, self.aux(features)
 
 
+def batch_list(text):
+    """Parses "16,64" into [16, 64] for argparse."""
+    try:
+        batches = [int(b) for b in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid batch list {text!r}: want positive integers separated by commas, such as 16,64")
+    if not batches or min(batches) < 2 or any(b % 2 for b in batches):
+        raise argparse.ArgumentTypeError(f"invalid batch list {text!r}: each batch must be even and at least 2 (the diversity term pairs its halves)")
+    return batches
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--batches", default="16,64", help="comma-separated batch sizes")
+    parser.add_argument("--batches", type=batch_list, default="16,64", help="comma-separated batch sizes, such as 16,64")
     args = parser.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(1)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    for batch in [int(b) for b in args.batches.split(",")]:
+    for batch in args.batches:
         g, d = Generator(), Discriminator()
         opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
         opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -101,6 +112,9 @@ def main():
             opt_d.zero_grad()
             loss_d.backward()
             opt_d.step()
+            # The discriminator is frozen in the generator update, as on the
+            # Go side, so backward() computes no kernel gradients for it.
+            d.requires_grad_(False)
             gen_logit, gen_aux = d(fake, cond)
             half = batch // 2
             image_diff = (fake[:half] - fake[half:]).abs().flatten(1).mean(1)
@@ -110,6 +124,7 @@ def main():
             opt_g.zero_grad()
             loss_g.backward()
             opt_g.step()
+            d.requires_grad_(True)
 
         step()
         step()
@@ -118,7 +133,7 @@ def main():
             t0 = time.perf_counter()
             step()
             times.append(time.perf_counter() - t0)
-        print(f"batch {batch}: {statistics.median(times):.3f} s/step (median of {args.steps})")
+        print(f"batch {batch}: {statistics.mean(times):.3f} s/step (mean of {args.steps}, as go test reports)")
 
 
 if __name__ == "__main__":

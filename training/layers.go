@@ -168,7 +168,9 @@ func (lc *layerCtx) conv3x3(scope *model.Scope, x *graph.Node, out int, bias boo
 	g := x.Graph()
 	k := lc.value(g, lc.param(scope, "kernel", 0.02, 0, out, in, 3, 3))
 	var y *graph.Node
-	if lc.frozen {
+	if lc.frozen || !lc.training {
+		// No kernel gradient is needed: the plain convolution, without the
+		// two identities of convGemmKernelGrad.
 		y = graph.Convolve(x, k).ChannelsAxis(timage.ChannelsFirst).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done()
 	} else {
 		y = convGemmKernelGrad(x, k)
@@ -182,9 +184,8 @@ func (lc *layerCtx) conv3x3(scope *model.Scope, x *graph.Node, out int, bias boo
 
 // Conv3x3 is a 3x3 convolution with zero padding 1 of x [B,C,H,W] by the
 // kernel k [O,C,3,3], which keeps H and W. Its kernel gradient is one
-// matrix product (see convGemmKernelGrad), which ONNX Runtime runs several
-// times faster than GoMLX's own. Other packages that train convolutions on
-// this backend use it.
+// matrix product (see convGemmKernelGrad). Other packages that train
+// convolutions on GoMLX's onnx backend use it.
 func Conv3x3(x, k *graph.Node) *graph.Node {
 	return convGemmKernelGrad(x, k)
 }
@@ -193,21 +194,31 @@ func Conv3x3(x, k *graph.Node) *graph.Node {
 // [B,C,H,W] by k [O,C,3,3] whose gradient with respect to k is one matrix
 // product instead of GoMLX's convolution of x by the output gradient.
 //
-// ONNX Runtime (1.29, CPU) runs that gradient convolution, whose kernel is
-// as large as the image, several times slower than the layer's forward
-// convolution: 7 times for the generator's 16x16 layer at batch 16. Here the kernel enters through an identity whose gradient
-// is dK = v' x P, where v' is the output gradient as [O, B*H*W] and P the
-// 3x3 neighbourhoods of x as [B*H*W, C*9]; the identity after the
-// convolution builds dK from the output gradient it receives. GoMLX's own
-// gradient with respect to the kernel is then unused, and the patched
+// ONNX Runtime (1.29, CPU) ran that gradient convolution, whose kernel is
+// as large as the image, 7 times slower than the forward convolution of
+// the generator's 16x16 layer at batch 16. Here the kernel enters through
+// an identity whose gradient is dK = v' x P, where v' is the output
+// gradient as [O, B*H*W] and P the 3x3 neighbourhoods of x as
+// [B*H*W, C*9]. The identity after the convolution builds dK from the
+// output gradient it receives, and GoMLX processes it first because it was
+// created later. GoMLX's own kernel gradient is then unused. The patched
 // compute-onnx backend (third_party/compute-onnx) leaves it out of the
-// ONNX model. The gradient with respect to x is GoMLX's.
+// ONNX model; with the upstream backend it would still run, and this
+// function would only add work. The gradient with respect to x is GoMLX's.
+//
+// NOTE: first-order gradients only. A gradient of the gradient would read
+// dK from the first pass.
 func convGemmKernelGrad(x, k *graph.Node) *graph.Node {
 	var dk *graph.Node
-	kernel := graph.IdentityWithCustomGradient(k, func(_, _ *graph.Node) *graph.Node { return dk })
+	kernel := graph.IdentityWithCustomGradient(k, func(_, _ *graph.Node) *graph.Node {
+		if dk == nil {
+			panic("training: conv kernel gradient requested before the output gradient was built")
+		}
+		return dk
+	})
 	y := graph.Convolve(x, kernel).ChannelsAxis(timage.ChannelsFirst).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done()
 	return graph.IdentityWithCustomGradient(y, func(_, v *graph.Node) *graph.Node {
-		dk = kernelGrad3x3(x, v, k.Shape().Dimensions)
+		dk = kernelGrad3x3(x, v, k.Shape().Dimensions[0])
 		return v
 	})
 }
@@ -215,10 +226,9 @@ func convGemmKernelGrad(x, k *graph.Node) *graph.Node {
 // kernelGrad3x3 returns the gradient [O,C,3,3] of a 3x3, padding-1
 // convolution's kernel from its input x [B,C,H,W] and output gradient v
 // [B,O,H,W].
-func kernelGrad3x3(x, v *graph.Node, kernelDims []int) *graph.Node {
+func kernelGrad3x3(x, v *graph.Node, o int) *graph.Node {
 	d := x.Shape().Dimensions
 	b, c, h, w := d[0], d[1], d[2], d[3]
-	o := kernelDims[0]
 	g := x.Graph()
 
 	// x in [B,H,W,C] with a zero border, built by concatenation because

@@ -1,4 +1,5 @@
 // Copyright 2023-2026 The GoMLX Authors. SPDX-License-Identifier: Apache-2.0
+// Modified by the Down There project: Compile emits only live nodes (prune.go, PATCHES.md).
 
 package onnxbackend
 
