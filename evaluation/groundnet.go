@@ -100,7 +100,8 @@ func (n *groundNet) train(ctx context.Context, photos *imageSet, cfg groundTrain
 		target := make([]float32, groundBatch*n.classes)
 		for b, i := range idx {
 			flip := augment.IntN(2) == 1
-			dx, dy := augment.IntN(2*groundMaxShift+1)-groundMaxShift, augment.IntN(2*groundMaxShift+1)-groundMaxShift
+			dx := augment.IntN(2*groundMaxShift+1) - groundMaxShift
+			dy := augment.IntN(2*groundMaxShift+1) - groundMaxShift
 			x = append(x, photos.shifted(i, flip, dx, dy)...)
 			target[b*n.classes+photos.Labels[i]] = float32(weights[photos.Labels[i]])
 		}

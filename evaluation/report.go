@@ -183,8 +183,9 @@ func (w *reportWriter) quality() {
 		r.Counts.PhotosTrain, 100*(1-r.TestFraction), k)
 	w.p("Architecture: four blocks, each a space-to-depth(2) and a 3x3 convolution (%d, %d, %d and %d channels) with batch norm and LeakyReLU(0.2), then a spatial mean of the last 4x4 positions (the %d-d feature space used below) and a linear layer. ",
 		groundWidths[0], groundWidths[1], groundWidths[2], groundWidths[3], groundFeatureDim)
-	w.p("%d epochs of Adam at %g with a cosine decay, batch %d, random horizontal flips and translations of up to %d px, cross-entropy weighted by inverse class frequency (the Flickr-only classes road and field are ten times rarer than the others). ",
+	w.p("Training: %d epochs of Adam at %g with a cosine decay, batch %d, random horizontal flips and translations of up to %d px. ",
 		r.GroundEpochs, groundLR, groundBatch, groundMaxShift)
+	w.p("The cross-entropy is weighted by inverse class frequency, because the Flickr-only classes road and field are ten times rarer than the others. ")
 	w.p("Held-out: %d photos (Intel scenes `test/` and the rest of each Flickr folder).\n\n", r.Counts.PhotosTest)
 	w.p("| | accuracy | balanced accuracy |")
 	for _, g := range training.GroundClasses {

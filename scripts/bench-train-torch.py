@@ -5,9 +5,9 @@ with OpenBLAS), 2 threads.
 
 A step is a discriminator update and then a generator update against the
 updated, frozen discriminator, both with Adam (lr 2e-4, betas
-0.5/0.999), on random 64x64 images, as in training/engine.go. The networks match training/nets.go:
-base width 24; the condition goes through a learned 32-wide projection in
-both networks. The generator upsamples with 3x3 convolutions and pixel
+0.5/0.999), on random 64x64 images, as in training/engine.go. The
+networks match training/nets.go: base width 24; the condition goes
+through a learned 32-wide projection in both networks. The generator upsamples with 3x3 convolutions and pixel
 shuffle, with PyTorch's default initialisation (the Go side's ICNR
 initialisation of these kernels does not change the cost). The
 discriminator downsamples with pixel unshuffle and 3x3 convolutions, and
@@ -80,7 +80,7 @@ def batch_list(text):
     try:
         batches = [int(b) for b in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid batch list {text!r}: want positive integers separated by commas, such as 16,64")
+        raise argparse.ArgumentTypeError(f"invalid batch list {text!r}: expected positive integers separated by commas, such as 16,64")
     if not batches or min(batches) < 2 or any(b % 2 for b in batches):
         raise argparse.ArgumentTypeError(f"invalid batch list {text!r}: each batch must be even and at least 2 (the diversity term pairs its halves)")
     return batches

@@ -169,11 +169,11 @@ func (lc *layerCtx) conv3x3(scope *model.Scope, x *graph.Node, out int, bias boo
 	k := lc.value(g, lc.param(scope, "kernel", 0.02, 0, out, in, 3, 3))
 	var y *graph.Node
 	if lc.frozen || !lc.training {
-		// No kernel gradient is needed: the plain convolution, without the
-		// two identities of convGemmKernelGrad.
-		y = graph.Convolve(x, k).ChannelsAxis(timage.ChannelsFirst).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done()
+		// No kernel gradient is needed, so the plain convolution skips the
+		// two identities of Conv3x3.
+		y = convolve3x3(x, k)
 	} else {
-		y = convGemmKernelGrad(x, k)
+		y = Conv3x3(x, k)
 	}
 	if bias {
 		b := lc.value(g, lc.param(scope, "bias", 0, 0, out))
@@ -183,16 +183,10 @@ func (lc *layerCtx) conv3x3(scope *model.Scope, x *graph.Node, out int, bias boo
 }
 
 // Conv3x3 is a 3x3 convolution with zero padding 1 of x [B,C,H,W] by the
-// kernel k [O,C,3,3], which keeps H and W. Its kernel gradient is one
-// matrix product (see convGemmKernelGrad). Other packages that train
-// convolutions on GoMLX's onnx backend use it.
-func Conv3x3(x, k *graph.Node) *graph.Node {
-	return convGemmKernelGrad(x, k)
-}
-
-// convGemmKernelGrad is a 3x3 convolution with zero padding 1 of x
-// [B,C,H,W] by k [O,C,3,3] whose gradient with respect to k is one matrix
-// product instead of GoMLX's convolution of x by the output gradient.
+// kernel k [O,C,3,3], which keeps H and W. Its gradient with respect to k
+// is one matrix product instead of GoMLX's convolution of x by the output
+// gradient. Other packages that train convolutions on GoMLX's onnx
+// backend use it.
 //
 // ONNX Runtime (1.29, CPU) ran that gradient convolution, whose kernel is
 // as large as the image, 7 times slower than the forward convolution of
@@ -201,14 +195,14 @@ func Conv3x3(x, k *graph.Node) *graph.Node {
 // gradient as [O, B*H*W] and P the 3x3 neighbourhoods of x as
 // [B*H*W, C*9]. The identity after the convolution builds dK from the
 // output gradient it receives, and GoMLX processes it first because it was
-// created later. GoMLX's own kernel gradient is then unused. The patched
-// compute-onnx backend (third_party/compute-onnx) leaves it out of the
-// ONNX model; with the upstream backend it would still run, and this
+// created later. GoMLX's own kernel gradient is then unused, and the
+// patched compute-onnx backend (third_party/compute-onnx) leaves it out of
+// the ONNX model. With the upstream backend it would still run, so this
 // function would only add work. The gradient with respect to x is GoMLX's.
 //
 // NOTE: first-order gradients only. A gradient of the gradient would read
 // dK from the first pass.
-func convGemmKernelGrad(x, k *graph.Node) *graph.Node {
+func Conv3x3(x, k *graph.Node) *graph.Node {
 	var dk *graph.Node
 	kernel := graph.IdentityWithCustomGradient(k, func(_, _ *graph.Node) *graph.Node {
 		if dk == nil {
@@ -216,11 +210,16 @@ func convGemmKernelGrad(x, k *graph.Node) *graph.Node {
 		}
 		return dk
 	})
-	y := graph.Convolve(x, kernel).ChannelsAxis(timage.ChannelsFirst).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done()
-	return graph.IdentityWithCustomGradient(y, func(_, v *graph.Node) *graph.Node {
+	return graph.IdentityWithCustomGradient(convolve3x3(x, kernel), func(_, v *graph.Node) *graph.Node {
 		dk = kernelGrad3x3(x, v, k.Shape().Dimensions[0])
 		return v
 	})
+}
+
+// convolve3x3 is GoMLX's 3x3 convolution of x [B,C,H,W] by k [O,C,3,3]
+// with zero padding 1.
+func convolve3x3(x, k *graph.Node) *graph.Node {
+	return graph.Convolve(x, k).ChannelsAxis(timage.ChannelsFirst).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done()
 }
 
 // kernelGrad3x3 returns the gradient [O,C,3,3] of a 3x3, padding-1

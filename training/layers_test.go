@@ -107,7 +107,7 @@ func TestICNRStartsWithoutCheckerboard(t *testing.T) {
 }
 
 // TestConvKernelGradientMatchesGoMLX checks the matrix-product kernel
-// gradient of convGemmKernelGrad against GoMLX's own gradient of the same
+// gradient of Conv3x3 against GoMLX's own gradient of the same
 // convolution, with a batch, unequal channel counts and a non-square image.
 func TestConvKernelGradientMatchesGoMLX(t *testing.T) {
 	e, err := newEngine(DefaultConfig().Arch, 1, 21)
@@ -135,7 +135,7 @@ func TestConvKernelGradientMatchesGoMLX(t *testing.T) {
 		loss := func(y *graph.Node) *graph.Node {
 			return graph.ReduceAllSum(graph.Mul(y, graph.Reshape(rr, y.Shape().Dimensions...)))
 		}
-		own := loss(convGemmKernelGrad(in[0], in[1]))
+		own := loss(Conv3x3(in[0], in[1]))
 		ref := loss(graph.Convolve(in[0], in[1]).ChannelsAxis(timage.ChannelsFirst).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done())
 		ownGrads := graph.Gradient(own, in[0], in[1])
 		refGrads := graph.Gradient(ref, in[0], in[1])
