@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -68,6 +69,9 @@ type CellPanel struct {
 	images []image.Image
 	seq    int
 	cancel context.CancelFunc
+	// background counts the goroutines of the cell's work (views,
+	// classification, photos, band values) that have not returned yet.
+	background sync.WaitGroup
 
 	title     *widget.Label
 	where     *widget.Label
@@ -185,6 +189,22 @@ func (p *CellPanel) Seed() int64 { return p.seed }
 // Images returns the generated views received so far; missing views are
 // nil.
 func (p *CellPanel) Images() []image.Image { return append([]image.Image(nil), p.images...) }
+
+// WaitBackground blocks until the goroutines of every cell the panel
+// showed (views, classification, photos, band values) have returned, so a
+// test can read or close the panel without racing their last widget
+// update. It must not be called on the UI goroutine, which those
+// goroutines need to hand over their results.
+func (p *CellPanel) WaitBackground() { p.background.Wait() }
+
+// inBackground runs f on a new goroutine counted by WaitBackground.
+func (p *CellPanel) inBackground(f func()) {
+	p.background.Add(1)
+	go func() {
+		defer p.background.Done()
+		f()
+	}()
+}
 
 // Status returns the status line, for tests.
 func (p *CellPanel) Status() string { return p.status.Text }
@@ -331,7 +351,7 @@ func (p *CellPanel) startGeneration(ctx context.Context, seq int, cell Cell, see
 	}
 	p.regenBt.Enable()
 	p.status.SetText(fmt.Sprintf("Generating %d views…", n))
-	go func() {
+	p.inBackground(func() {
 		got := 0
 		err := gen.Generate(ctx, scene, cell, seed, n, func(i int, img image.Image) {
 			p.current(seq, func() {
@@ -346,7 +366,7 @@ func (p *CellPanel) startGeneration(ctx context.Context, seq int, cell Cell, see
 			})
 		})
 		p.current(seq, func() { p.generationDone(err, n) })
-	}()
+	})
 }
 
 func (p *CellPanel) generationDone(err error, n int) {
@@ -382,7 +402,7 @@ func (p *CellPanel) startClassification(ctx context.Context, seq int, cell Cell)
 		return
 	}
 	p.probs.Add(widget.NewLabel("Classifying…"))
-	go func() {
+	p.inBackground(func() {
 		var got *CellResult
 		err := cls.Classify(ctx, scene, []Cell{cell}, func(r CellResult) { got = &r })
 		p.current(seq, func() {
@@ -398,7 +418,7 @@ func (p *CellPanel) startClassification(ctx context.Context, seq int, cell Cell)
 				p.showProbs(*got, cls.Classes())
 			}
 		})
-	}()
+	})
 }
 
 func (p *CellPanel) showProbs(res CellResult, classes []Class) {
@@ -452,7 +472,7 @@ func (p *CellPanel) startPhotos(ctx context.Context, seq int, cell Cell) {
 	if len(list) > maxPhotosShown {
 		list = list[:maxPhotosShown]
 	}
-	go func() {
+	p.inBackground(func() {
 		for _, ph := range list {
 			img, err := layer.Load(ctx, ph, photoThumbEdge)
 			if ctx.Err() != nil {
@@ -461,7 +481,7 @@ func (p *CellPanel) startPhotos(ctx context.Context, seq int, cell Cell) {
 			ph := ph
 			p.current(seq, func() { p.addPhoto(ph, img, err) })
 		}
-	}()
+	})
 }
 
 func (p *CellPanel) addPhoto(ph Photo, img image.Image, err error) {
@@ -482,13 +502,13 @@ func (p *CellPanel) startValues(ctx context.Context, seq int, at MapPoint) {
 		return
 	}
 	loc := src.Locate(at)
-	go func() {
+	p.inBackground(func() {
 		vals, err := src.Values(ctx, at)
 		if ctx.Err() != nil {
 			return
 		}
 		p.current(seq, func() { p.values.SetText(formatValues(loc, vals, err)) })
-	}()
+	})
 }
 
 // formatValues lists raw band values, naming nodata explicitly.

@@ -404,12 +404,22 @@ func TestGUIViewerShowsDefaultScene(t *testing.T) {
 	}
 	cell := s.Grid.Cell(4, 4)
 	v.Cells.ShowCell(cell, cell.Bounds.Center())
-	deadline := time.Now().Add(30 * time.Second)
-	for ready(v.Cells.Images()) < ui.DefaultViewCount {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d views after 30 s; status %q", ready(v.Cells.Images()), ui.DefaultViewCount, v.Cells.Status())
-		}
-		time.Sleep(10 * time.Millisecond)
+
+	// Fyne's test driver runs fyne.Do callbacks on the panel's background
+	// goroutines, so the test reads the panel only after they have
+	// returned. Reading earlier, or closing the viewer, would race them.
+	generated := make(chan struct{})
+	go func() {
+		v.Cells.WaitBackground()
+		close(generated)
+	}()
+	select {
+	case <-generated:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the cell panel's views, classification and values did not finish within 30 s")
+	}
+	if n := ready(v.Cells.Images()); n != ui.DefaultViewCount {
+		t.Fatalf("%d of %d views; status %q", n, ui.DefaultViewCount, v.Cells.Status())
 	}
 }
 
