@@ -31,6 +31,8 @@ func (e *evaluator) measureViews(ctx context.Context, seed int64, ground *ground
 	if err != nil {
 		return err
 	}
+	q.TrainPatches = len(d.Train)
+	q.TrainConsistency = trainConsistency(d, vo.GroundProbs, v)
 	e.res.Quality = append(e.res.Quality, q)
 	if seed != 1 {
 		return nil
@@ -43,6 +45,22 @@ func (e *evaluator) measureViews(ctx context.Context, seed int64, ground *ground
 		e.res.Samples = append(e.res.Samples, sampleRow{Label: label, Overhead: rgb, Size: e.patchesTest.Size, Views: vo.Kept[item]})
 	}
 	return e.checkCopies(ctx, ground, vo)
+}
+
+// trainConsistency returns the share of the training items' views that
+// the ground classifier assigns to the item's ground class; probs holds
+// views rows per item, item-major, for all items.
+func trainConsistency(d *landUseData, probs [][]float32, views int) float64 {
+	var truth []int
+	var rows [][]float32
+	for _, i := range d.Train {
+		for j := range views {
+			truth = append(truth, d.ItemGround[i])
+			rows = append(rows, probs[i*views+j])
+		}
+	}
+	acc, _ := agreement(truth, argmaxRows(rows), len(training.GroundClasses))
+	return acc
 }
 
 // controlViews generates and scores the views of every held-out patch

@@ -33,6 +33,15 @@ type qualityResult struct {
 	// (field, forest, water, mountain) counts.
 	CoarseConsistency, CoarseControl, CoarseCeiling float64
 
+	// TrainConsistency is the class consistency of the views of the
+	// training patches in the urban/rural comparison (the encoder was
+	// trained on them, so their conditions are as clean as the ones the
+	// GAN learned from). Its gap to Consistency is the part of the
+	// shortfall that comes from encoding unseen patches. TrainPatches
+	// counts them.
+	TrainConsistency float64
+	TrainPatches     int
+
 	// FID, FIDControl and FIDReal are Frechet distances in the
 	// classifier's feature space to the held-out real photos of each class.
 	// They measure the generated views, the constant-condition views of the

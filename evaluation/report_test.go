@@ -9,18 +9,26 @@ import (
 
 // TestVariantsTable checks the generator-variants table: a row per
 // compared set with its spread, a missing row without a set, and a note
-// when a variant brings its own encoder.
+// when a variant brings its own encoder, and the noise scales of the
+// shipped generator and its untruncated export.
 func TestVariantsTable(t *testing.T) {
-	shipped := setInfo{Name: "shipped", SHA256: map[models.Role]string{models.RoleEncoder: "aaa"}, Training: models.Training{Steps: 2000}}
+	shipped := setInfo{Name: "shipped", SHA256: map[models.Role]string{models.RoleEncoder: "aaa"},
+		Training: models.Training{Steps: 2000, Config: map[string]any{"noise_scale": 0.5}}}
 	paper := setInfo{Name: "paperset", SHA256: map[models.Role]string{models.RoleEncoder: "bbb"}, Training: models.Training{Steps: 300}}
+	untruncated := setInfo{Name: "shipped", SHA256: map[models.Role]string{models.RoleEncoder: "aaa"},
+		Training: models.Training{Steps: 2000, Config: map[string]any{"noise_scale": 1.0}}}
 	r := &Results{
-		Set:   shipped,
-		Paper: &paper,
+		Set:         shipped,
+		Paper:       &paper,
+		Untruncated: &untruncated,
 		Quality: []*qualityResult{
 			{Consistency: 0.6, Control: 0.2, CoarseConsistency: 0.8, CoarseControl: 0.5},
 			{Consistency: 0.8, Control: 0.2, CoarseConsistency: 0.9, CoarseControl: 0.5},
 		},
-		Variants: map[string][]variantResult{variantPaper: {{Consistency: 0.3, CoarseConsistency: 0.6}, {Consistency: 0.5, CoarseConsistency: 0.6}}},
+		Variants: map[string][]variantResult{
+			variantPaper:       {{Consistency: 0.3, CoarseConsistency: 0.6}, {Consistency: 0.5, CoarseConsistency: 0.6}},
+			variantUntruncated: {{Consistency: 0.5, CoarseConsistency: 0.7}, {Consistency: 0.5, CoarseConsistency: 0.7}},
+		},
 	}
 	var b strings.Builder
 	w := &reportWriter{b: &b, r: r}
@@ -28,7 +36,8 @@ func TestVariantsTable(t *testing.T) {
 	out := b.String()
 
 	for _, want := range []string{
-		"| shipped (`shipped`) | 2000 | 0.700 ± 0.141 | 0.850 ± 0.071 |",
+		"| shipped (`shipped`, noise scale 0.5) | 2000 | 0.700 ± 0.141 | 0.850 ± 0.071 |",
+		"| shipped weights, noise scale 1 (`shipped`) | 2000 | 0.500 ± 0.000 | 0.700 ± 0.000 |",
 		"| paper-faithful (`paperset`, its own encoder) | 300 | 0.400 ± 0.141 | 0.600 ± 0.000 |",
 		"| unconditional | | missing | |",
 		"| constant-condition control of the shipped generator | | 0.200 ± 0.000 | 0.500 ± 0.000 |",

@@ -24,6 +24,7 @@ type Results struct {
 	Set, OlindaSet setInfo
 	Unconditional  *setInfo // nil when no unconditional set was found
 	Paper          *setInfo // nil when no paper-faithful set was found
+	Untruncated    *setInfo // nil when no untruncated export was found
 	Counts         dataCounts
 	// TestFraction is the share of each Flickr folder and UC Merced class
 	// held out by the training code's split.
@@ -54,6 +55,15 @@ type setInfo struct {
 	Name, Version, Source, Provider string
 	SHA256                          map[models.Role]string
 	Training                        models.Training // the generator's
+}
+
+// NoiseScale returns the factor the set's generator applies to its noise
+// (the training config's noise_scale), 1 when the manifest has none.
+func (s setInfo) NoiseScale() float64 {
+	if v, ok := s.Training.Config["noise_scale"].(float64); ok && v > 0 {
+		return v
+	}
+	return 1
 }
 
 func describeSet(s *inference.ModelSet) setInfo {

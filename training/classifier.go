@@ -46,13 +46,17 @@ func (r *runner) viewFeatures(ctx context.Context, conds []float32, views int, p
 
 // ensureClassifier trains the land-use classifier on the discriminator
 // features of generated views of the training patches, unless the stored
-// one was trained after the current GAN step. It records held-out metrics.
+// one was trained after the current GAN step at the current noise scale. It records held-out metrics.
 //
 // With save false (an export from another process's checkpoint) the new
 // classifier stays in memory: writing the checkpoint could replace a newer
 // one from a run still in progress.
 func (r *runner) ensureClassifier(ctx context.Context, save bool) error {
-	if r.st.ClassifierAtGANStep == r.st.GANSteps {
+	trainedScale := r.st.ClassifierNoiseScale
+	if trainedScale == 0 {
+		trainedScale = 1
+	}
+	if r.st.ClassifierAtGANStep == r.st.GANSteps && trainedScale == r.cfg.NoiseScale {
 		if r.st.Phase == PhaseClassifier {
 			r.st.Phase = PhaseDone
 		}
@@ -86,6 +90,7 @@ func (r *runner) ensureClassifier(ctx context.Context, save bool) error {
 		return err
 	}
 	r.st.ClassifierAtGANStep = r.st.GANSteps
+	r.st.ClassifierNoiseScale = r.cfg.NoiseScale
 	if r.st.Phase == PhaseClassifier {
 		r.st.Phase = PhaseDone
 	}

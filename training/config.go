@@ -177,6 +177,14 @@ type Config struct {
 	ClassifierViews int     `json:"classifier_views"`
 	CheckpointEvery int     `json:"checkpoint_every_steps"`
 	ExportBatch     int     `json:"export_batch"`
+	// NoiseScale multiplies the standard-normal noise of every view the
+	// trained generator draws outside its training steps: sample grids,
+	// the land-use classifier's views and the exported generator.onnx,
+	// which applies it to its noise input. Below 1 it is the truncation
+	// trick: less variety between the views of one cell, views closer to
+	// what the generator draws most often. 1 turns it off. It is left out
+	// of Hash, so one checkpoint can be exported at several scales.
+	NoiseScale float64 `json:"noise_scale"`
 	// EncoderFrom names a checkpoint whose trained encoder a new run takes
 	// over, skipping its own encoder phase, so that variants of the GAN
 	// share one encoder. It is ignored when the run has a checkpoint.
@@ -231,6 +239,7 @@ func DefaultConfig() Config {
 		ClassifierViews: 2,
 		CheckpointEvery: 25,
 		ExportBatch:     8,
+		NoiseScale:      1,
 	}
 }
 
@@ -321,6 +330,7 @@ func (c Config) Validate() error {
 	check(c.CheckpointEvery >= 1, "checkpoint_every_steps %d must be >= 1", c.CheckpointEvery)
 	check(c.ExportBatch >= 1 && c.ExportBatch <= 256, "export_batch %d must be in [1,256]", c.ExportBatch)
 	check(c.MaxSteps >= 0, "max_steps %d must be >= 0", c.MaxSteps)
+	check(c.NoiseScale > 0 && c.NoiseScale <= 1, "noise_scale %g must be in (0,1]", c.NoiseScale)
 	if c.Setting == SettingLandsat {
 		check(c.CellSizeM > 0, "cell_size_m %g must be > 0", c.CellSizeM)
 		check(c.BlockCells >= 1, "block_cells %d must be >= 1", c.BlockCells)
@@ -344,12 +354,12 @@ func (c Config) EncoderHash() string {
 
 // Hash returns a short digest of the fields that shape the trained
 // weights, so that a checkpoint is not resumed under another config.
-// MaxSteps, the export settings and the paths are left out.
+// MaxSteps, the export settings, NoiseScale and the paths are left out.
 func (c Config) Hash() string {
 	k := c
 	k.MaxSteps, k.ExportBatch, k.CheckpointEvery = 0, 0, 0
 	k.DataDir, k.RunDir, k.CacheDir, k.ExportDir, k.EncoderFrom = "", "", "", "", ""
-	k.GANEpochs, k.ClassifierSteps = 0, 0
+	k.GANEpochs, k.ClassifierSteps, k.NoiseScale = 0, 0, 0
 	data, _ := json.Marshal(k)
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:8])

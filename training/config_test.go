@@ -24,6 +24,9 @@ func TestLoadConfigValidation(t *testing.T) {
 		{name: "encoder kernel", json: `{"arch": {"encoder_kernel": 4}}`, wantErr: "arch.encoder_kernel 4"},
 		{name: "generator aux weight", json: `{"arch": {"aux_weight_generator": -1}}`, wantErr: "arch.aux_weight_generator"},
 		{name: "encoder schedule", json: `{"encoder_lr_schedule": "step"}`, wantErr: "encoder_lr_schedule"},
+		{name: "noise scale zero", json: `{"noise_scale": 0}`, wantErr: "noise_scale 0"},
+		{name: "noise scale above one", json: `{"noise_scale": 1.5}`, wantErr: "noise_scale 1.5"},
+		{name: "truncated noise", json: `{"noise_scale": 0.5}`},
 		{name: "legacy architecture", json: `{"arch": {"encoder_kernel": 2, "upsample": "subpixel"}, "encoder_lr_schedule": "constant"}`},
 	}
 	for _, tc := range tests {
@@ -69,9 +72,9 @@ func TestShippedConfigsLoad(t *testing.T) {
 func TestConfigHashIgnoresEpochs(t *testing.T) {
 	a := DefaultConfig()
 	b := a
-	b.GANEpochs, b.MaxSteps, b.RunDir = 99, 5, "elsewhere"
+	b.GANEpochs, b.MaxSteps, b.RunDir, b.NoiseScale = 99, 5, "elsewhere", 0.5
 	if a.Hash() != b.Hash() {
-		t.Errorf("hash changed with epochs, max steps or run folder")
+		t.Errorf("hash changed with epochs, max steps, run folder or noise scale")
 	}
 	b.Seed = 2
 	if a.Hash() == b.Hash() {

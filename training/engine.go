@@ -27,9 +27,22 @@ type engine struct {
 	overheadClasses int
 	landUseClasses  int
 
+	// noiseScale multiplies the noise in generate and in the exported
+	// generator (Config.NoiseScale); 0 counts as 1.
+	noiseScale float64
+
 	backend compute.Backend
 	store   *model.Store
 	execs   map[string]*model.Exec
+}
+
+// scaleNoise returns the noise node as the trained generator is sampled:
+// multiplied by noiseScale.
+func (e *engine) scaleNoise(noise *graph.Node) *graph.Node {
+	if e.noiseScale == 0 || e.noiseScale == 1 {
+		return noise
+	}
+	return graph.MulScalar(noise, e.noiseScale)
 }
 
 func newEngine(arch Arch, seed int64, overheadClasses int) (*engine, error) {
@@ -260,7 +273,7 @@ func (e *engine) advLoss(logit *graph.Node, target, discriminator bool) *graph.N
 // with batch norm on its running statistics.
 func (e *engine) generate(cond, noise []float32, batch int) ([]float32, error) {
 	ex := e.exec("generator_eval", func(scope *model.Scope, in []*graph.Node) []*graph.Node {
-		return []*graph.Node{generatorNet(scope.At(scopeGenerator), e.lc(false), e.arch, in[0], in[1])}
+		return []*graph.Node{generatorNet(scope.At(scopeGenerator), e.lc(false), e.arch, in[0], e.scaleNoise(in[1]))}
 	})
 	out, err := call(ex, tensor(cond, batch, CondDim), tensor(noise, batch, NoiseDim))
 	if err != nil {

@@ -139,7 +139,7 @@ func (r *runner) exportModels(dir string) ([]exportedModel, error) {
 			inputs:  []models.Tensor{tensorSpec("condition", b, CondDim), tensorSpec("noise", b, NoiseDim)},
 			outputs: []models.Tensor{tensorSpec("image", b, 3, ImageSize, ImageSize)}},
 			func(s *model.Scope, in []*graph.Node) []*graph.Node {
-				return []*graph.Node{generatorNet(s.At(scopeGenerator), e.lc(false), a, in[0], in[1])}
+				return []*graph.Node{generatorNet(s.At(scopeGenerator), e.lc(false), a, in[0], e.scaleNoise(in[1]))}
 			}, [][]float32{cond, noise}, images},
 		{exportedModel{role: models.RoleDiscriminator, file: "discriminator-features.onnx",
 			inputs:  []models.Tensor{tensorSpec("image", b, 3, ImageSize, ImageSize), tensorSpec("condition", b, CondDim)},

@@ -98,6 +98,7 @@ func newRunner(ctx context.Context, cfg Config, opts Options) (*runner, error) {
 		return nil, err
 	}
 	r.eng = eng
+	r.eng.noiseScale = cfg.NoiseScale
 	if err := r.resume(); err != nil {
 		r.close()
 		return nil, err
@@ -402,10 +403,29 @@ func (r *runner) computeConditions(ctx context.Context) error {
 	}
 	test := r.data.OverheadTest
 	n := test.Len()
-	if r.testConds, _, err = r.encodeAll(ctx, test, iota(n), make([]bool, n), make([]int, n)); err != nil {
+	var logits []float32
+	if r.testConds, logits, err = r.encodeAll(ctx, test, iota(n), make([]bool, n), make([]int, n)); err != nil {
 		return err
 	}
+	r.st.Metrics["encoder_test_ground_accuracy"] = r.groundAccuracy(logits)
 	return ctx.Err()
+}
+
+// groundAccuracy returns the share of test patches whose predicted
+// overhead class maps to the same ground class as their true class: the
+// share of held-out conditions that point the generator at the right kind
+// of ground view. logits are [test patches, overhead classes].
+func (r *runner) groundAccuracy(logits []float32) float64 {
+	test := r.data.OverheadTest
+	k := len(r.data.OverheadClasses)
+	hits := 0
+	for b := 0; b < test.Len(); b++ {
+		pred := argmax(logits[b*k : (b+1)*k])
+		if r.data.GroundOfClass[pred] == r.data.GroundOfClass[test.Labels[b]] {
+			hits++
+		}
+	}
+	return float64(hits) / float64(max(test.Len(), 1))
 }
 
 // normalNoise returns n*NoiseDim standard-normal values.

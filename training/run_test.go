@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/downthere/downthere/inference"
@@ -96,6 +97,7 @@ func TestRunSmallRealData(t *testing.T) {
 	}
 
 	checkInInference(t, res.ExportDir, cfg.PatchSize)
+	checkTruncatedExport(t, cfg, set)
 
 	paper := cfg
 	paper.Name = "tiny-paper"
@@ -114,6 +116,34 @@ func TestRunSmallRealData(t *testing.T) {
 	}
 	if res.Metrics["encoder_test_accuracy"] != set.Manifests[models.RoleEncoder].Training.Metrics["encoder_test_accuracy"] {
 		t.Errorf("shared encoder's accuracy %v differs from the first run's", res.Metrics["encoder_test_accuracy"])
+	}
+}
+
+// checkTruncatedExport exports the same checkpoint with noise scale 0.5
+// and checks that the generator changed, the export still matches GoMLX
+// and the card says how the noise is scaled.
+func checkTruncatedExport(t *testing.T, cfg Config, full *models.Set) {
+	t.Helper()
+	half := cfg
+	half.NoiseScale = 0.5
+	half.ExportDir += "-half"
+	res, err := Export(context.Background(), half, Options{})
+	if err != nil {
+		t.Fatalf("export at noise scale 0.5: %v", err)
+	}
+	set, err := models.ReadSet(os.DirFS(res.ExportDir), ".")
+	if err != nil {
+		t.Fatalf("truncated set does not validate: %v", err)
+	}
+	if set.Manifests[models.RoleGenerator].SHA256 == full.Manifests[models.RoleGenerator].SHA256 {
+		t.Errorf("the generator exported at noise scale 0.5 equals the one at 1")
+	}
+	card, err := os.ReadFile(filepath.Join(res.ExportDir, "CARD.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(card), "multiplies the noise by 0.5") {
+		t.Errorf("card of the truncated set does not state the noise scale")
 	}
 }
 

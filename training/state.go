@@ -14,6 +14,10 @@ type runState struct {
 	// ClassifierAtGANStep is the GAN step the stored classifier was
 	// trained after; -1 when there is none.
 	ClassifierAtGANStep int
+	// ClassifierNoiseScale is the Config.NoiseScale of the views the
+	// stored classifier was trained on; 0 (checkpoints from before the
+	// setting) counts as 1.
+	ClassifierNoiseScale float64
 
 	ElapsedSeconds float64
 	Metrics        map[string]float64
