@@ -34,11 +34,11 @@ type qualityResult struct {
 	CoarseConsistency, CoarseControl, CoarseCeiling float64
 
 	// TrainConsistency is the class consistency of the views of the
-	// training patches in the urban/rural comparison (the encoder was
-	// trained on them, so their conditions are as clean as the ones the
-	// GAN learned from). Its gap to Consistency is the part of the
-	// shortfall that comes from encoding unseen patches. TrainPatches
-	// counts them.
+	// training patches in the urban/rural comparison: the encoder was
+	// trained on them and the GAN on their conditions. Its gap to
+	// Consistency is how much worse encoder and generator do on unseen
+	// patches; its gap to Ceiling is what the generator lacks on
+	// conditions it learned from. TrainPatches counts them.
 	TrainConsistency float64
 	TrainPatches     int
 

@@ -48,3 +48,34 @@ func TestVariantsTable(t *testing.T) {
 		}
 	}
 }
+
+func TestSameCheckpoint(t *testing.T) {
+	base := setInfo{SHA256: map[models.Role]string{models.RoleEncoder: "e", models.RoleDiscriminator: "d", models.RoleGenerator: "g"},
+		Training: models.Training{Steps: 100}}
+	with := func(edit func(*setInfo)) setInfo {
+		s := base
+		s.SHA256 = map[models.Role]string{}
+		for r, v := range base.SHA256 {
+			s.SHA256[r] = v
+		}
+		edit(&s)
+		return s
+	}
+	tests := []struct {
+		name  string
+		other setInfo
+		want  bool
+	}{
+		{"another generator only", with(func(s *setInfo) { s.SHA256[models.RoleGenerator] = "g2" }), true},
+		{"other steps", with(func(s *setInfo) { s.Training.Steps = 99 }), false},
+		{"other encoder", with(func(s *setInfo) { s.SHA256[models.RoleEncoder] = "e2" }), false},
+		{"other discriminator", with(func(s *setInfo) { s.SHA256[models.RoleDiscriminator] = "d2" }), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := sameCheckpoint(base, tc.other); got != tc.want {
+				t.Errorf("sameCheckpoint = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

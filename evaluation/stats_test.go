@@ -284,3 +284,25 @@ func TestCoarseHits(t *testing.T) {
 		t.Errorf("coarseHits(%v, %v) = %v, want %v", truth, pred, got, want)
 	}
 }
+
+// TestTrainConsistency scores only the training items' views, reading
+// each item's rows at item*views.
+func TestTrainConsistency(t *testing.T) {
+	k := len(training.GroundClasses)
+	onehot := func(c int) []float32 {
+		p := make([]float32, k)
+		p[c] = 1
+		return p
+	}
+	// Items 0 and 1 are training items of ground classes 0 and 2; item 2
+	// is held out and its views, all wrong, must not count.
+	d := &landUseData{ItemGround: []int{0, 2, 1}, Train: []int{0, 1}, Test: []int{2}}
+	probs := [][]float32{
+		onehot(0), onehot(0), // item 0: both right
+		onehot(2), onehot(3), // item 1: one right
+		onehot(0), onehot(0), // item 2: held out
+	}
+	if got := trainConsistency(d, probs, 2); math.Abs(got-0.75) > 1e-12 {
+		t.Errorf("trainConsistency = %v, want 0.75", got)
+	}
+}

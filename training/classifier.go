@@ -52,11 +52,7 @@ func (r *runner) viewFeatures(ctx context.Context, conds []float32, views int, p
 // classifier stays in memory: writing the checkpoint could replace a newer
 // one from a run still in progress.
 func (r *runner) ensureClassifier(ctx context.Context, save bool) error {
-	trainedScale := r.st.ClassifierNoiseScale
-	if trainedScale == 0 {
-		trainedScale = 1
-	}
-	if r.st.ClassifierAtGANStep == r.st.GANSteps && trainedScale == r.cfg.NoiseScale {
+	if r.st.classifierCurrent(r.cfg.NoiseScale) {
 		if r.st.Phase == PhaseClassifier {
 			r.st.Phase = PhaseDone
 		}

@@ -181,10 +181,11 @@ type Config struct {
 	// trained generator draws outside its training steps: sample grids,
 	// the land-use classifier's views and the exported generator.onnx,
 	// which applies it to its noise input. Below 1 it is the truncation
-	// trick: less variety between the views of one cell, views closer to
-	// what the generator draws most often. 1 turns it off. It is left out
-	// of Hash, so one checkpoint can be exported at several scales.
-	NoiseScale float64 `json:"noise_scale"`
+	// trick: the noise stays nearer the centre of its distribution, so the
+	// views of one cell vary less. 1 turns it off. It is left out of Hash
+	// (omitted from JSON when zeroed there), so one checkpoint can be
+	// exported at several scales.
+	NoiseScale float64 `json:"noise_scale,omitempty"`
 	// EncoderFrom names a checkpoint whose trained encoder a new run takes
 	// over, skipping its own encoder phase, so that variants of the GAN
 	// share one encoder. It is ignored when the run has a checkpoint.

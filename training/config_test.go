@@ -82,6 +82,20 @@ func TestConfigHashIgnoresEpochs(t *testing.T) {
 	}
 }
 
+// TestConfigHashStable pins the digests of the default config: a change
+// to them orphans every checkpoint written before it, since runs resume
+// only under the same digest. New fields must leave both unchanged at
+// their defaults (omitempty, or zeroed in Hash).
+func TestConfigHashStable(t *testing.T) {
+	c := DefaultConfig()
+	if got, want := c.Hash(), "47870f3ee06f3228"; got != want {
+		t.Errorf("DefaultConfig().Hash() = %s, want %s", got, want)
+	}
+	if got, want := c.EncoderHash(), "ed09f1a207babc09"; got != want {
+		t.Errorf("DefaultConfig().EncoderHash() = %s, want %s", got, want)
+	}
+}
+
 func TestClassMappingComplete(t *testing.T) {
 	if len(UCMercedClasses) != 21 {
 		t.Fatalf("%d UC Merced classes, want 21", len(UCMercedClasses))
@@ -137,5 +151,28 @@ func TestGeneratorAuxWeight(t *testing.T) {
 		if got := a.generatorAuxWeight(); got != tc.want {
 			t.Errorf("%s: generatorAuxWeight() = %g, want %g", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestClassifierCurrent(t *testing.T) {
+	tests := []struct {
+		name  string
+		st    runState
+		scale float64
+		want  bool
+	}{
+		{"checkpoint from before the noise scale", runState{GANSteps: 10, ClassifierAtGANStep: 10}, 1, true},
+		{"old checkpoint exported truncated", runState{GANSteps: 10, ClassifierAtGANStep: 10}, 0.5, false},
+		{"same scale", runState{GANSteps: 10, ClassifierAtGANStep: 10, ClassifierNoiseScale: 0.5}, 0.5, true},
+		{"scale changed", runState{GANSteps: 10, ClassifierAtGANStep: 10, ClassifierNoiseScale: 0.5}, 1, false},
+		{"GAN trained further", runState{GANSteps: 12, ClassifierAtGANStep: 10, ClassifierNoiseScale: 1}, 1, false},
+		{"no classifier yet", runState{GANSteps: 0, ClassifierAtGANStep: -1}, 1, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.st.classifierCurrent(tc.scale); got != tc.want {
+				t.Errorf("classifierCurrent(%g) = %v, want %v", tc.scale, got, tc.want)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ package training
 
 import (
 	"context"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -97,7 +98,7 @@ func TestRunSmallRealData(t *testing.T) {
 	}
 
 	checkInInference(t, res.ExportDir, cfg.PatchSize)
-	checkTruncatedExport(t, cfg, set)
+	checkTruncatedExport(t, cfg, set, res.ExportDir)
 
 	paper := cfg
 	paper.Name = "tiny-paper"
@@ -120,10 +121,15 @@ func TestRunSmallRealData(t *testing.T) {
 }
 
 // checkTruncatedExport exports the same checkpoint with noise scale 0.5
-// and checks that the generator changed, the export still matches GoMLX
-// and the card says how the noise is scaled.
-func checkTruncatedExport(t *testing.T, cfg Config, full *models.Set) {
+// and checks that the new generator on noise n draws what the full-scale
+// one draws on 0.5n, that the export left the checkpoint alone, and that
+// the card says how the noise is scaled.
+func checkTruncatedExport(t *testing.T, cfg Config, full *models.Set, fullDir string) {
 	t.Helper()
+	before, err := fileSHA256(checkpointPath(cfg.RunDir))
+	if err != nil {
+		t.Fatal(err)
+	}
 	half := cfg
 	half.NoiseScale = 0.5
 	half.ExportDir += "-half"
@@ -131,12 +137,40 @@ func checkTruncatedExport(t *testing.T, cfg Config, full *models.Set) {
 	if err != nil {
 		t.Fatalf("export at noise scale 0.5: %v", err)
 	}
+	if after, err := fileSHA256(checkpointPath(cfg.RunDir)); err != nil || after != before {
+		t.Errorf("exporting at another noise scale changed the checkpoint (%v)", err)
+	}
 	set, err := models.ReadSet(os.DirFS(res.ExportDir), ".")
 	if err != nil {
 		t.Fatalf("truncated set does not validate: %v", err)
 	}
 	if set.Manifests[models.RoleGenerator].SHA256 == full.Manifests[models.RoleGenerator].SHA256 {
 		t.Errorf("the generator exported at noise scale 0.5 equals the one at 1")
+	}
+	gen := full.Manifests[models.RoleGenerator]
+	b := int(gen.Inputs[0].Shape[0])
+	rng := rand.New(rand.NewPCG(3, 4))
+	cond, noise := make([]float32, b*CondDim), make([]float32, b*NoiseDim)
+	for i := range cond {
+		cond[i] = float32(rng.Float64()*2 - 1)
+	}
+	for i := range noise {
+		noise[i] = float32(rng.NormFloat64())
+	}
+	halved := make([]float32, len(noise))
+	for i, v := range noise {
+		halved[i] = 0.5 * v
+	}
+	want, err := runORT(filepath.Join(fullDir, gen.File), gen.Inputs, gen.Outputs[0], [][]float32{cond, halved})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := runORT(filepath.Join(res.ExportDir, gen.File), gen.Inputs, gen.Outputs[0], [][]float32{cond, noise})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxAbsDiff(got, want); d > 1e-4 {
+		t.Errorf("generator at noise scale 0.5 on n differs from the one at 1 on 0.5n by %g", d)
 	}
 	card, err := os.ReadFile(filepath.Join(res.ExportDir, "CARD.md"))
 	if err != nil {

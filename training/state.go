@@ -22,3 +22,13 @@ type runState struct {
 	ElapsedSeconds float64
 	Metrics        map[string]float64
 }
+
+// classifierCurrent reports whether the stored land-use classifier was
+// trained after the current GAN step on views at noiseScale.
+func (st runState) classifierCurrent(noiseScale float64) bool {
+	trained := st.ClassifierNoiseScale
+	if trained == 0 {
+		trained = 1
+	}
+	return st.ClassifierAtGANStep == st.GANSteps && trained == noiseScale
+}
