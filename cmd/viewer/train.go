@@ -30,8 +30,10 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	every := fs.Int("log-every", 10, "print one progress line every N steps")
 	ganTime := fs.Duration("gan-time", 0, "end the GAN phase of this invocation after this much wall time (such as 60m), then train the classifier and export; 0 for no limit")
 	encoderFrom := fs.String("encoder-from", "", "start a new run from the trained encoder in this checkpoint file (ignored when the run folder has a checkpoint)")
+	noiseScale := fs.Float64("noise-scale", 0, "override the config's noise_scale, the factor on the exported generator's noise, in (0,1]; 0 keeps the config's")
+	exportDir := fs.String("export-dir", "", "override the config's export_dir (with --noise-scale and --export-only: export one checkpoint at another scale beside the shipped set)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: viewer train [--config FILE] [--export-only] [--max-steps N] [--gan-time D] [--encoder-from CKPT] [--print-config]")
+		fmt.Fprintln(stderr, "Usage: viewer train [--config FILE] [--export-only] [--max-steps N] [--gan-time D] [--encoder-from CKPT] [--noise-scale F] [--export-dir DIR] [--print-config]")
 		fmt.Fprintln(stderr, "\nTrains the encoder, the conditional GAN and the land-use classifier, resuming from")
 		fmt.Fprintln(stderr, "run_dir's checkpoint when there is one, then exports the set to export_dir.")
 		fmt.Fprintln(stderr, "Relative paths in the config are resolved against the config file's folder;")
@@ -55,6 +57,21 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	}
 	if *maxSteps > 0 {
 		cfg.MaxSteps = *maxSteps
+	}
+	if *noiseScale != 0 {
+		cfg.NoiseScale = *noiseScale
+	}
+	if *exportDir != "" {
+		abs, err := filepath.Abs(*exportDir)
+		if err != nil {
+			fmt.Fprintln(stderr, "viewer train: --export-dir:", err)
+			return 2
+		}
+		cfg.ExportDir = abs
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, "viewer train:", err)
+		return 2
 	}
 	if *encoderFrom != "" {
 		abs, err := filepath.Abs(*encoderFrom)
