@@ -21,7 +21,7 @@ func (r *runner) modelCard(exported []exportedModel) string {
 	b.WriteString("- `encoder.onnx`: an overhead RGB patch `patch` [B,3,P,P], normalised as (v/255-0.5)/0.5, to the 100-d condition `condition` (tanh). It is the penultimate layer of a small CNN trained to classify the 21 UC Merced land-use classes.\n")
 	b.WriteString("- `generator.onnx`: `condition` [B,100] and standard-normal `noise` [B,100] to a 64x64 ground-level view `image` [B,3,64,64] in [-1,1].")
 	if c.NoiseScale != 1 {
-		fmt.Fprintf(&b, " It multiplies the noise by %g before its first layer (the truncation trick: the noise stays nearer the centre of its distribution, so the views of one cell vary less and look more typical); its training steps saw unscaled noise.", c.NoiseScale)
+		fmt.Fprintf(&b, " It multiplies the noise by %g before its first layer (the truncation trick: the noise stays nearer the centre of its distribution, so the views of one cell vary less); its training steps saw unscaled noise.", c.NoiseScale)
 	}
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "- `discriminator-features.onnx`: `image` and `condition` to `features` [B,%d], the discriminator's last convolutional activations averaged over their 4x4 positions (the cGAN features).\n", r.eng.featureDim())
@@ -48,7 +48,7 @@ func (r *runner) modelCard(exported []exportedModel) string {
 	fmt.Fprintf(&b, "- Adam, learning rate %g, betas %g/%g, batch %d, seed %d; encoder: %d epochs from learning rate %g, %s.\n",
 		c.LR, c.Beta1, c.Beta2, c.BatchSize, c.Seed, c.EncoderEpochs, c.EncoderLR, schedule)
 	fmt.Fprintf(&b, "- Trained steps: encoder %d, GAN %d (of %d epochs planned), classifier %d.\n", r.st.EncoderSteps, r.st.GANSteps, c.GANEpochs, c.ClassifierSteps)
-	fmt.Fprintf(&b, "- Training time %s (wall clock, resumed runs included) on %s, with GoMLX v0.28.2 on its ONNX Runtime backend.\n\n",
+	fmt.Fprintf(&b, "- Training time %s (wall clock, resumed runs included; an encoder taken over with `encoder_from` was trained, and timed, in its own run) on %s, with GoMLX v0.28.2 on its ONNX Runtime backend.\n\n",
 		r.elapsed().Round(time.Second), hardware())
 
 	b.WriteString("## Metrics (held-out data)\n\n")

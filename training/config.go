@@ -195,11 +195,12 @@ type Config struct {
 	configFileDirAbs string
 }
 
-// DefaultConfig returns the configuration of the shipped UC Merced set:
+// DefaultConfig returns the value of every field a config file omits:
 // 64x64 patches (256 px at 0.3 m resized, so about 1.2 m per pixel), base
 // width 24, batch 32, Adam with learning rate 2e-4 and betas 0.5/0.999 for
-// the GAN, and an encoder trained for 40 epochs from learning rate 2e-3
-// along a cosine.
+// the GAN, and an encoder of width 32 trained for 40 epochs from learning
+// rate 2e-3 along a cosine. The shipped UC Merced config widens the
+// encoder to 48, trains it for 80 epochs and sets noise_scale 0.5.
 func DefaultConfig() Config {
 	return Config{
 		Name:         "ucmerced-1.2m",
