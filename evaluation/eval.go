@@ -35,8 +35,8 @@ type Options struct {
 	// it is left out when the folder has no set.json.
 	PaperDir string
 	// UntruncatedDir is the shipped set's checkpoint exported with noise
-	// scale 1, compared by class consistency when the shipped generator
-	// scales its noise; it is left out when the folder has no set.json.
+	// scale 1 and compared by class consistency. It is left out when the
+	// folder has no set.json.
 	UntruncatedDir string
 	// DataDir holds ucmerced/, intel_scenes/ and flickr_landscapes/.
 	DataDir string

@@ -48,7 +48,7 @@ func (e *evaluator) measureViews(ctx context.Context, seed int64, ground *ground
 }
 
 // trainConsistency returns the share of the training items' views that
-// the ground classifier assigns to the item's ground class; probs holds
+// the ground classifier assigns to the item's ground class. probs has
 // views rows per item, item-major, for all items.
 func trainConsistency(d *landUseData, probs [][]float32, views int) float64 {
 	var truth []int

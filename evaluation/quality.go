@@ -37,7 +37,7 @@ type qualityResult struct {
 	// training patches in the urban/rural comparison: the encoder was
 	// trained on them and the GAN on their conditions. Its gap to
 	// Consistency is how much worse encoder and generator do on unseen
-	// patches; its gap to Ceiling is what the generator lacks on
+	// patches. Its gap to Ceiling is what the generator lacks on
 	// conditions it learned from. TrainPatches counts them.
 	TrainConsistency float64
 	TrainPatches     int

@@ -161,7 +161,9 @@ func (w *reportWriter) summary() {
 			w.p("- Class consistency of %s, trained by the same code on the same data: %s.\n", v.title, fmtSpread(fine))
 		}
 	}
-	if u := w.r.Untruncated; len(w.r.Variants[variantUntruncated]) > 0 && u != nil && sameCheckpoint(w.r.Set, *u) && u.NoiseScale() != w.r.Set.NoiseScale() {
+	u := w.r.Untruncated
+	measured := u != nil && len(w.r.Variants[variantUntruncated]) > 0
+	if measured && sameCheckpoint(w.r.Set, *u) && u.NoiseScale() != w.r.Set.NoiseScale() {
 		fine := w.variantSpread(variantUntruncated, func(r variantResult) float64 { return r.Consistency })
 		w.p("- The shipped generator scales its noise by %g; the same weights with noise scale %g reach %s.\n", w.r.Set.NoiseScale(), u.NoiseScale(), fmtSpread(fine))
 	}
@@ -274,19 +276,17 @@ func (w *reportWriter) variants() {
 	w.p("| shipped (`%s`, noise scale %g) | %d | %s | %s |\n", r.Set.Name, r.Set.NoiseScale(), r.Set.Training.Steps,
 		fmtSpread(w.qualitySpread(func(q *qualityResult) float64 { return q.Consistency })),
 		fmtSpread(w.qualitySpread(func(q *qualityResult) float64 { return q.CoarseConsistency })))
-	rows := []struct {
+	type variantRow struct {
 		key, title string
 		info       *setInfo
-	}{{variantPaper, "paper-faithful", r.Paper}, {variantUnconditional, "unconditional", r.Unconditional}}
+	}
+	rows := []variantRow{{variantPaper, "paper-faithful", r.Paper}, {variantUnconditional, "unconditional", r.Unconditional}}
 	if r.Untruncated != nil {
 		title := fmt.Sprintf("shipped weights, noise scale %g", r.Untruncated.NoiseScale())
 		if !sameCheckpoint(r.Set, *r.Untruncated) {
 			title = fmt.Sprintf("noise scale %g, **not** the shipped checkpoint", r.Untruncated.NoiseScale())
 		}
-		rows = append(rows, struct {
-			key, title string
-			info       *setInfo
-		}{variantUntruncated, title, r.Untruncated})
+		rows = append(rows, variantRow{variantUntruncated, title, r.Untruncated})
 	}
 	for _, row := range rows {
 		if row.info == nil {

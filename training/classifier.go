@@ -46,7 +46,8 @@ func (r *runner) viewFeatures(ctx context.Context, conds []float32, views int, p
 
 // ensureClassifier trains the land-use classifier on the discriminator
 // features of generated views of the training patches, unless the stored
-// one was trained after the current GAN step at the current noise scale. It records held-out metrics.
+// one was trained after the current GAN step at the current noise scale.
+// It records held-out metrics.
 //
 // With save false (an export from another process's checkpoint) the new
 // classifier stays in memory: writing the checkpoint could replace a newer

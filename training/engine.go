@@ -28,7 +28,7 @@ type engine struct {
 	landUseClasses  int
 
 	// noiseScale multiplies the noise in generate and in the exported
-	// generator (Config.NoiseScale); 0 counts as 1.
+	// generator (Config.NoiseScale). 0 counts as 1.
 	noiseScale float64
 
 	backend compute.Backend

@@ -123,13 +123,14 @@ func TestRunSmallRealData(t *testing.T) {
 // checkTruncatedExport exports the same checkpoint with noise scale 0.5
 // and checks that the new generator on noise n draws what the full-scale
 // one draws on 0.5n, that the export left the checkpoint alone, and that
-// the card says how the noise is scaled.
+// the card states the noise scale.
 func checkTruncatedExport(t *testing.T, cfg Config, full *models.Set, fullDir string) {
 	t.Helper()
 	before, err := fileSHA256(checkpointPath(cfg.RunDir))
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	half := cfg
 	half.NoiseScale = 0.5
 	half.ExportDir += "-half"
@@ -140,6 +141,7 @@ func checkTruncatedExport(t *testing.T, cfg Config, full *models.Set, fullDir st
 	if after, err := fileSHA256(checkpointPath(cfg.RunDir)); err != nil || after != before {
 		t.Errorf("exporting at another noise scale changed the checkpoint (%v)", err)
 	}
+
 	set, err := models.ReadSet(os.DirFS(res.ExportDir), ".")
 	if err != nil {
 		t.Fatalf("truncated set does not validate: %v", err)
@@ -147,6 +149,7 @@ func checkTruncatedExport(t *testing.T, cfg Config, full *models.Set, fullDir st
 	if set.Manifests[models.RoleGenerator].SHA256 == full.Manifests[models.RoleGenerator].SHA256 {
 		t.Errorf("the generator exported at noise scale 0.5 equals the one at 1")
 	}
+
 	gen := full.Manifests[models.RoleGenerator]
 	b := int(gen.Inputs[0].Shape[0])
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -161,6 +164,7 @@ func checkTruncatedExport(t *testing.T, cfg Config, full *models.Set, fullDir st
 	for i, v := range noise {
 		halved[i] = 0.5 * v
 	}
+
 	want, err := runORT(filepath.Join(fullDir, gen.File), gen.Inputs, gen.Outputs[0], [][]float32{cond, halved})
 	if err != nil {
 		t.Fatal(err)
@@ -172,6 +176,7 @@ func checkTruncatedExport(t *testing.T, cfg Config, full *models.Set, fullDir st
 	if d := maxAbsDiff(got, want); d > 1e-4 {
 		t.Errorf("generator at noise scale 0.5 on n differs from the one at 1 on 0.5n by %g", d)
 	}
+
 	card, err := os.ReadFile(filepath.Join(res.ExportDir, "CARD.md"))
 	if err != nil {
 		t.Fatal(err)

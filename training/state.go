@@ -15,8 +15,8 @@ type runState struct {
 	// trained after; -1 when there is none.
 	ClassifierAtGANStep int
 	// ClassifierNoiseScale is the Config.NoiseScale of the views the
-	// stored classifier was trained on; 0 (checkpoints from before the
-	// setting) counts as 1.
+	// stored classifier was trained on. Checkpoints written before the
+	// setting existed have 0, which counts as 1.
 	ClassifierNoiseScale float64
 
 	ElapsedSeconds float64
