@@ -11,12 +11,26 @@ import (
 // BenchmarkGANStep times one full cGAN training step (a discriminator
 // update, then a generator update against the updated discriminator, both
 // with Adam) of the default architecture on random data, which costs the
-// same as real images. Compare with scripts/bench-train-torch.py.
+// same as real images. The guide cases add the frozen guide's loss
+// (Arch.GuideWeight) to the generator step. Compare with
+// scripts/bench-train-torch.py.
 func BenchmarkGANStep(b *testing.B) {
-	for _, batch := range []int{16, 64} {
-		b.Run(fmt.Sprintf("batch%d", batch), func(b *testing.B) {
+	cases := []struct {
+		batch int
+		guide bool
+	}{{16, false}, {64, false}, {32, false}, {32, true}}
+	for _, c := range cases {
+		batch := c.batch
+		name := fmt.Sprintf("batch%d", batch)
+		if c.guide {
+			name += "-guide"
+		}
+		b.Run(name, func(b *testing.B) {
 			a := DefaultConfig().Arch
 			a.AuxClasses = len(GroundClasses)
+			if c.guide {
+				a.GuideWeight = 1
+			}
 			e, err := newEngine(a, 1, len(UCMercedClasses))
 			if err != nil {
 				b.Fatal(err)

@@ -41,6 +41,10 @@ func (r *runner) modelCard(exported []exportedModel) string {
 	fmt.Fprintf(&b, "- %s\n- %s\n- %s\n", encoderText(a), generatorText(a), discriminatorText(a))
 	b.WriteString("- The paper's 4x4 stride-2 (transposed) convolutions were replaced by 3x3 kernels because GoMLX v0.28.2 computes wrong input gradients for even kernel sizes.\n")
 	fmt.Fprintf(&b, "- Generator loss: %s; discriminator real target %g.\n", generatorLossText(a), a.RealLabel)
+	if a.GuideWeight > 0 {
+		fmt.Fprintf(&b, "- Guide: a ground-scene classifier (four blocks of a full-resolution 3x3 convolution, batch norm, LeakyReLU(0.2) and 2x2 average pooling, widths %v) trained for %d steps (%d epochs) on the training photos before the GAN, then frozen; its cross-entropy on generated views enters the generator loss with weight %g. It is not exported.\n",
+			guideWidths, r.st.GuideSteps, a.guideEpochs(), a.GuideWeight)
+	}
 	schedule := "constant"
 	if c.EncoderSchedule == "cosine" {
 		schedule = "falling along a cosine to a hundredth of it"
@@ -63,6 +67,9 @@ func (r *runner) modelCard(exported []exportedModel) string {
 	b.WriteString("\n`aux_class_consistency_test` is the share of generated views of held-out patches that the discriminator's own auxiliary head assigns to the patch's ground class: a cheap proxy, not an independent ground-scene classifier. ")
 	if _, ok := r.st.Metrics["encoder_test_ground_accuracy"]; ok {
 		b.WriteString("`encoder_test_ground_accuracy` is the share of held-out patches whose predicted overhead class maps to their true ground class: the share of held-out conditions that point the generator at the right kind of view. ")
+	}
+	if _, ok := r.st.Metrics["guide_test_accuracy"]; ok {
+		b.WriteString("`guide_test_accuracy` is the guide's accuracy on the held-out photos. ")
 	}
 	b.WriteString("`onnx_max_abs_diff_*` is the largest difference between ONNX Runtime and GoMLX on one fixed batch.\n\n")
 

@@ -108,14 +108,7 @@ func (r *runner) fitClassifier(ctx context.Context, features []float32, labels [
 		return err
 	}
 	k := len(LandUseClasses)
-	counts := make([]int, k)
-	for _, l := range labels {
-		counts[l]++
-	}
-	weights := make([]float32, k)
-	for c := range weights {
-		weights[c] = float32(n) / float32(k*max(counts[c], 1))
-	}
+	weights := classWeights(labels, k)
 	batch := min(128, n)
 	for step := 0; step < r.cfg.ClassifierSteps; step++ {
 		if err := r.wait(ctx); err != nil {
@@ -231,4 +224,19 @@ func confusionScores(m [][]int) (acc, balanced float64) {
 		return 0, 0
 	}
 	return float64(correct) / float64(total), recall / float64(classes)
+}
+
+// classWeights returns, for each of k classes, n/(k*count): weights
+// inversely proportional to the class counts of labels, which average 1
+// over the examples.
+func classWeights(labels []int, k int) []float32 {
+	counts := make([]int, k)
+	for _, l := range labels {
+		counts[l]++
+	}
+	weights := make([]float32, k)
+	for c := range weights {
+		weights[c] = float32(len(labels)) / float32(k*max(counts[c], 1))
+	}
+	return weights
 }

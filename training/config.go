@@ -114,6 +114,16 @@ type Arch struct {
 	// RealLabel is the discriminator's target for real images in the "bce"
 	// loss; below 1 it is one-sided label smoothing.
 	RealLabel float64 `json:"real_label"`
+	// GuideWeight weighs a frozen ground-scene classifier's cross-entropy
+	// on generated views in the generator's step. The classifier (the
+	// guide, see guideNet) is trained on the training split of the ground
+	// photos before the GAN and then held fixed, so, unlike the
+	// discriminator's auxiliary head, it cannot drift with the generator.
+	// 0 disables it; it needs the auxiliary head (AuxWeight > 0).
+	GuideWeight float64 `json:"guide_weight,omitempty"`
+	// GuideEpochs is the number of passes of the guide's training over the
+	// training photos; 0 means 8 when GuideWeight is on.
+	GuideEpochs int `json:"guide_epochs,omitempty"`
 	// AuxClasses is filled from the data: the number of ground classes.
 	AuxClasses int `json:"-"`
 }
@@ -128,6 +138,17 @@ func (a Arch) generatorAuxWeight() float64 {
 		return a.AuxWeightGenerator
 	}
 	return a.AuxWeight
+}
+
+// guideEpochs returns the guide's epochs: 0 without the guide.
+func (a Arch) guideEpochs() int {
+	if a.GuideWeight == 0 {
+		return 0
+	}
+	if a.GuideEpochs > 0 {
+		return a.GuideEpochs
+	}
+	return 8
 }
 
 // Config is one training run, read from JSON by LoadConfig. Relative paths
@@ -318,6 +339,8 @@ func (c Config) Validate() error {
 	check(a.AuxWeightGenerator >= 0, "arch.aux_weight_generator %g must be >= 0", a.AuxWeightGenerator)
 	check(a.ConditionProjection >= 1 && a.ConditionProjection <= 1024, "arch.condition_projection %d must be in [1,1024]", a.ConditionProjection)
 	check(a.AuxWeight >= 0, "arch.aux_weight %g must be >= 0", a.AuxWeight)
+	check(a.GuideWeight >= 0 && a.GuideEpochs >= 0, "arch.guide_weight %g and arch.guide_epochs %d must be >= 0", a.GuideWeight, a.GuideEpochs)
+	check(a.GuideWeight == 0 || a.AuxWeight > 0, "arch.guide_weight %g needs arch.aux_weight > 0, which supplies the ground classes", a.GuideWeight)
 	check(a.Loss == "bce" || a.Loss == "hinge", "arch.loss %q must be \"bce\" or \"hinge\"", a.Loss)
 	check(a.ModeSeeking >= 0, "arch.mode_seeking %g must be >= 0", a.ModeSeeking)
 	check(a.ModeSeeking == 0 || a.DiversityCap > 0, "arch.diversity_cap %g must be > 0 when arch.mode_seeking is on", a.DiversityCap)

@@ -176,3 +176,36 @@ func TestClassifierCurrent(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateGuide(t *testing.T) {
+	tests := []struct {
+		name    string
+		edit    func(*Config)
+		wantErr string
+	}{
+		{"off", func(c *Config) {}, ""},
+		{"on", func(c *Config) { c.Arch.GuideWeight = 0.5 }, ""},
+		{"negative weight", func(c *Config) { c.Arch.GuideWeight = -1 }, "arch.guide_weight"},
+		{"negative epochs", func(c *Config) { c.Arch.GuideWeight, c.Arch.GuideEpochs = 1, -2 }, "arch.guide_epochs"},
+		{"without aux head", func(c *Config) { c.Arch.GuideWeight, c.Arch.AuxWeight = 1, 0 }, "needs arch.aux_weight"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tt.edit(&c)
+			err := c.Validate()
+			if tt.wantErr == "" && err != nil {
+				t.Fatalf("Validate() = %v, want nil", err)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("Validate() = %v, want an error naming %q", err, tt.wantErr)
+			}
+		})
+	}
+	if got := (Arch{GuideWeight: 1}).guideEpochs(); got != 8 {
+		t.Errorf("default guide epochs = %d, want 8", got)
+	}
+	if got := (Arch{}).guideEpochs(); got != 0 {
+		t.Errorf("guide epochs without the guide = %d, want 0", got)
+	}
+}

@@ -218,6 +218,11 @@ func (e *engine) ganStepGraph(scope *model.Scope, real, cond, noise, aux *graph.
 	if dGen.aux != nil {
 		lossG = graph.Add(lossG, graph.MulScalar(crossEntropy(dGen.aux, aux), e.arch.generatorAuxWeight()))
 	}
+	if e.arch.GuideWeight > 0 {
+		fixed := &layerCtx{seed: e.seed, frozen: true}
+		guide := guideNet(scope.At(scopeGuide), fixed, fake, e.arch.AuxClasses)
+		lossG = graph.Add(lossG, graph.MulScalar(crossEntropy(guide, aux), e.arch.GuideWeight))
+	}
 	if e.arch.ModeSeeking > 0 {
 		lossG = graph.Add(lossG, graph.MulScalar(diversityLoss(fake, noise, e.arch.DiversityCap), e.arch.ModeSeeking))
 	}
@@ -342,6 +347,40 @@ func (e *engine) classify(features []float32, batch int) ([]float32, error) {
 		return []*graph.Node{softmax(logits)}
 	})
 	out, err := call(ex, tensor(features, batch, e.featureDim()))
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// guideTrainStep runs one Adam step of the guide on photos [B,3,64,64] in
+// [-1,1] with per-example weighted one-hot ground classes [B,K]; it
+// returns the loss.
+func (e *engine) guideTrainStep(photos, weighted []float32, batch int, lr float64) (float32, error) {
+	k := e.arch.AuxClasses
+	ex := e.exec("guide_train", func(scope *model.Scope, in []*graph.Node) []*graph.Node {
+		s := scope.At(scopeGuide)
+		l := crossEntropy(guideNet(s, e.lc(true), in[0], k), in[1])
+		adam("adam_guide", lr, 0.9, 0.999).UpdateGraph(s, l.Graph(), l)
+		return []*graph.Node{l}
+	})
+	if err := e.setLearningRate(scopeGuide, lr); err != nil {
+		return 0, err
+	}
+	out, err := call(ex, tensor(photos, batch, 3, ImageSize, ImageSize), tensor(weighted, batch, k))
+	if err != nil {
+		return 0, err
+	}
+	return out[0][0], nil
+}
+
+// guideLogits returns the guide's ground-class logits [B,K] for photos
+// [B,3,64,64] in [-1,1], with batch norm on its running statistics.
+func (e *engine) guideLogits(photos []float32, batch int) ([]float32, error) {
+	ex := e.exec("guide_eval", func(scope *model.Scope, in []*graph.Node) []*graph.Node {
+		return []*graph.Node{guideNet(scope.At(scopeGuide), e.lc(false), in[0], e.arch.AuxClasses)}
+	})
+	out, err := call(ex, tensor(photos, batch, 3, ImageSize, ImageSize))
 	if err != nil {
 		return nil, err
 	}

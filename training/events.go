@@ -11,6 +11,7 @@ const (
 	PhaseData       = "data"
 	PhaseEncoder    = "encoder"
 	PhaseConditions = "conditions"
+	PhaseGuide      = "guide"
 	PhaseGAN        = "gan"
 	PhaseClassifier = "classifier"
 	PhaseExport     = "export"

@@ -13,7 +13,12 @@ const (
 	scopeGenerator     = "generator"
 	scopeDiscriminator = "discriminator"
 	scopeClassifier    = "classifier"
+	scopeGuide         = "guide"
 )
+
+// guideWidths are the channels of the guide's four convolutions, at 64,
+// 32, 16 and 8 pixels.
+var guideWidths = [4]int{16, 32, 64, 128}
 
 // encoderNet maps normalised patches [B,3,P,P] (P divisible by 16) to the
 // condition [B,CondDim] in (-1,1) and the overhead-class logits [B,classes].
@@ -180,4 +185,27 @@ func minibatchStd(h *graph.Node) *graph.Node {
 	variance := graph.ReduceMean(graph.Square(graph.Sub(h, mean)), 0)
 	std := graph.ReduceAllMean(graph.Sqrt(graph.AddScalar(variance, 1e-8)))
 	return graph.BroadcastToDims(graph.Reshape(std, 1, 1, 1, 1), d[0], 1, d[2], d[3])
+}
+
+// guideNet maps images [B,3,64,64] in [-1,1] to ground-class logits
+// [B,classes]. It is built unlike the evaluation's ground classifier,
+// which downsamples by space-to-depth and strided convolutions: here a 3x3
+// convolution with batch norm and LeakyReLU(0.2) runs at full resolution
+// and is followed by a 2x2 average pooling, four times (64 px to 4x4
+// positions); the spatial mean of the last block feeds a dense layer.
+func guideNet(scope *model.Scope, lc *layerCtx, image *graph.Node, classes int) *graph.Node {
+	h := image
+	for i, w := range guideWidths {
+		s := scope.At("block%d", i+1)
+		h = leakyReLU(lc.batchNorm(s, lc.conv3x3(s, h, w, false)))
+		h = avgPool2(h)
+	}
+	return lc.dense(scope.At("head"), graph.ReduceMean(h, 2, 3), classes)
+}
+
+// avgPool2 halves H and W of [B,C,H,W] by averaging 2x2 blocks.
+func avgPool2(x *graph.Node) *graph.Node {
+	d := x.Shape().Dimensions
+	x = graph.Reshape(x, d[0], d[1], d[2]/2, 2, d[3]/2, 2)
+	return graph.ReduceMean(x, 3, 5)
 }

@@ -217,6 +217,11 @@ func (r *runner) train(ctx context.Context) error {
 	if err := r.computeConditions(ctx); err != nil {
 		return err
 	}
+	if r.st.Phase == PhaseGAN && r.cfg.Arch.GuideWeight > 0 && r.st.GuideSteps == 0 {
+		if err := r.trainGuide(ctx); err != nil {
+			return err
+		}
+	}
 	if r.st.Phase == PhaseGAN {
 		if err := r.trainGAN(ctx); err != nil {
 			return err

@@ -216,3 +216,45 @@ func checkInInference(t *testing.T, dir string, patchSize int) {
 		t.Errorf("got %d views of %d values, want 3 of %d", len(views), len(views[0]), 3*ImageSize*ImageSize)
 	}
 }
+
+func TestRunWithGuide(t *testing.T) {
+	cfg := tinyConfig(t, sharedDataDir(t))
+	cfg.Arch.GuideWeight = 1
+	cfg.Arch.GuideEpochs = 2
+	cfg.GANEpochs = 1
+	var guideSteps int
+	opts := Options{Progress: func(ev Event) {
+		if ev.Phase == PhaseGuide && ev.Losses != nil {
+			guideSteps++
+		}
+	}}
+	res, err := Run(context.Background(), cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if guideSteps == 0 {
+		t.Fatal("the guide trained no steps")
+	}
+	acc, ok := res.Metrics["guide_test_accuracy"]
+	if !ok || acc < 0 || acc > 1 {
+		t.Errorf("guide_test_accuracy = %v (present %v), want a share in [0,1]", acc, ok)
+	}
+	card, err := os.ReadFile(filepath.Join(res.ExportDir, "CARD.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(card), "Guide:") {
+		t.Error("the model card does not describe the guide")
+	}
+
+	ck, err := readCheckpoint(checkpointPath(cfg.RunDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.State.GuideSteps != guideSteps {
+		t.Errorf("checkpoint records %d guide steps, the run reported %d", ck.State.GuideSteps, guideSteps)
+	}
+	if !slices.ContainsFunc(ck.Vars, func(v savedVar) bool { return strings.HasPrefix(v.Path, "/"+scopeGuide+"/") }) {
+		t.Error("the checkpoint holds no guide variables")
+	}
+}

@@ -11,6 +11,9 @@ type runState struct {
 
 	EncoderSteps int
 	GANSteps     int
+	// GuideSteps is the number of training steps of the stored guide
+	// (Arch.GuideWeight); 0 when there is none.
+	GuideSteps int
 	// ClassifierAtGANStep is the GAN step the stored classifier was
 	// trained after; -1 when there is none.
 	ClassifierAtGANStep int
