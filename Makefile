@@ -40,7 +40,7 @@ test: deps test-go test-ui test-fuzz test-e2e
 test-go:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v /e2e$$)
-	$(GO) test -C third_party/compute-onnx -count=1 -run LiveNodes .
+	$(GO) test -C third_party/compute-onnx -count=1 -run "LiveNodes|ConvertWeightsToFloat16" .
 
 # Widgets are tested with Fyne's headless driver, which needs no cgo.
 test-ui:

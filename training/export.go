@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	onnxbackend "github.com/gomlx/compute-onnx"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -32,6 +33,16 @@ import (
 // an exported model run by ONNX Runtime and the same graph run by GoMLX.
 const MaxExportDifference = 1e-4
 
+// Exported models store their weights as float16 (see
+// storeWeightsAsFloat16): every float32 weight tensor of at least
+// float16MinElements values. MaxFloat16Difference is the largest absolute
+// difference allowed between such a model run by ONNX Runtime and the
+// float32 graph run by GoMLX.
+const (
+	float16MinElements   = 1024
+	MaxFloat16Difference = 0.01
+)
+
 // Normalisation of every image input: v/255 mapped to [-1,1].
 var imageNormalization = &models.Normalization{Mean: []float32{0.5, 0.5, 0.5}, Std: []float32{0.5, 0.5, 0.5}}
 
@@ -42,6 +53,9 @@ type exportedModel struct {
 	inputs  []models.Tensor
 	outputs []models.Tensor
 	maxDiff float64
+	// float16Diff is the largest absolute difference of the model with
+	// float16 weights from GoMLX's float32 output.
+	float16Diff float64
 }
 
 // export writes the model set to cfg.ExportDir through a temporary folder
@@ -168,9 +182,44 @@ func (r *runner) exportModels(dir string) ([]exportedModel, error) {
 		if !(m.maxDiff <= MaxExportDifference) {
 			return nil, fmt.Errorf("export %s: ONNX Runtime output differs from GoMLX by %g (limit %g)", m.file, m.maxDiff, MaxExportDifference)
 		}
+		if m.float16Diff, err = storeWeightsAsFloat16(path, m, spec.in, spec.expect); err != nil {
+			return nil, err
+		}
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// storeWeightsAsFloat16 rewrites the exported model at path with its large
+// weight tensors stored as float16 and cast back to float32 in the graph,
+// which halves the file, runs it on in and returns its largest absolute
+// difference from expect, the float32 output of GoMLX. It fails when the
+// difference exceeds MaxFloat16Difference.
+func storeWeightsAsFloat16(path string, m exportedModel, in [][]float32, expect []float32) (float64, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("export %s: %w", m.file, err)
+	}
+	half, _, err := onnxbackend.ConvertWeightsToFloat16(data, float16MinElements)
+	if err != nil {
+		return 0, fmt.Errorf("export %s: %w", m.file, err)
+	}
+	if err := writeFileAtomic(path, func(w *bufio.Writer) error {
+		_, err := w.Write(half)
+		return err
+	}); err != nil {
+		return 0, err
+	}
+
+	got, err := runORT(path, m.inputs, m.outputs[0], in)
+	if err != nil {
+		return 0, err
+	}
+	diff := maxAbsDiff(got, expect)
+	if !(diff <= MaxFloat16Difference) {
+		return diff, fmt.Errorf("export %s: with float16 weights, ONNX Runtime output differs from GoMLX by %g (limit %g)", m.file, diff, MaxFloat16Difference)
+	}
+	return diff, nil
 }
 
 func tensorSpec(name string, dims ...int) models.Tensor {
@@ -299,7 +348,9 @@ func (r *runner) writeSet(dir string, exported []exportedModel) error {
 			return err
 		}
 		spec.Models[m.role] = name
-		r.st.Metrics["onnx_max_abs_diff_"+strings.ReplaceAll(string(m.role), "-", "_")] = m.maxDiff
+		role := strings.ReplaceAll(string(m.role), "-", "_")
+		r.st.Metrics["onnx_max_abs_diff_"+role] = m.maxDiff
+		r.st.Metrics["float16_max_abs_diff_"+role] = m.float16Diff
 	}
 	if err := writeJSON(filepath.Join(dir, models.SetFileName), spec); err != nil {
 		return err
@@ -330,9 +381,9 @@ func (r *runner) manifest(dir string, m exportedModel) (*models.Manifest, error)
 	cfgMap := map[string]any{}
 	raw, _ := json.Marshal(r.cfg)
 	_ = json.Unmarshal(raw, &cfgMap)
-	metrics := map[string]float64{"onnx_max_abs_diff": m.maxDiff}
+	metrics := map[string]float64{"onnx_max_abs_diff": m.maxDiff, "float16_max_abs_diff": m.float16Diff}
 	for k, v := range r.st.Metrics {
-		if !strings.HasPrefix(k, "onnx_max_abs_diff") {
+		if !strings.HasPrefix(k, "onnx_max_abs_diff") && !strings.HasPrefix(k, "float16_max_abs_diff") {
 			metrics[k] = v
 		}
 	}

@@ -86,6 +86,10 @@ func TestRunSmallRealData(t *testing.T) {
 		if d > MaxExportDifference {
 			t.Errorf("%s: ONNX Runtime differs from GoMLX by %g", role, d)
 		}
+		d16, ok := set.Manifests[role].Training.Metrics["float16_max_abs_diff"]
+		if !ok || d16 > MaxFloat16Difference {
+			t.Errorf("%s: float16_max_abs_diff %g (present %v), want at most %g", role, d16, ok, MaxFloat16Difference)
+		}
 	}
 	if set.Manifests[models.RoleEncoder].PatchSize != 32 {
 		t.Errorf("encoder patch size %d, want 32", set.Manifests[models.RoleEncoder].PatchSize)
