@@ -151,6 +151,11 @@ func (w *reportWriter) summary() {
 		w.p("- The views do not follow the patch: consistency and control agree within 0.02, so the generator makes the same kind of view whatever its condition.\n")
 	}
 
+	if g := w.r.Set.GuideWeight(); g > 0 {
+		w.p("- The shipped generator was trained with a frozen ground-scene classifier, the guide (held-out photo accuracy %.3f), whose cross-entropy on its views entered the generator loss with weight %g. The guide and this evaluation's classifier are separate networks of different design (full-resolution convolutions with average pooling against strided convolutions), trained separately on the same training photos. A generator can still learn traits that both read as a class without looking like one, so read the class consistency together with the Frechet distances and the sample sheets.\n",
+			w.r.Set.GuideAccuracy(), g)
+	}
+
 	coarseCons := w.qualitySpread(func(q *qualityResult) float64 { return q.CoarseConsistency })
 	coarseCtrl := w.qualitySpread(func(q *qualityResult) float64 { return q.CoarseControl })
 	w.p("- Counting only built-up against natural: %s for the views, %s for the control.\n", fmtSpread(coarseCons), fmtSpread(coarseCtrl))

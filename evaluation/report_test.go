@@ -79,3 +79,33 @@ func TestSameCheckpoint(t *testing.T) {
 		})
 	}
 }
+
+// TestSummaryNamesGuide checks that the summary discloses a guided
+// generator, with the guide's weight and accuracy, and says nothing of a
+// guide for a set trained without one.
+func TestSummaryNamesGuide(t *testing.T) {
+	quality := []*qualityResult{{Consistency: 0.8, Control: 0.1, Ceiling: 0.77}}
+	tests := []struct {
+		name   string
+		config map[string]any
+		want   string
+	}{
+		{"guided", map[string]any{"arch": map[string]any{"guide_weight": 1.0}}, "held-out photo accuracy 0.750), whose cross-entropy on its views entered the generator loss with weight 1."},
+		{"unguided", map[string]any{"arch": map[string]any{"aux_weight": 1.0}}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			set := setInfo{Name: "s", Training: models.Training{Config: tc.config, Metrics: map[string]float64{"guide_test_accuracy": 0.75}}}
+			var b strings.Builder
+			w := &reportWriter{b: &b, r: &Results{Set: set, Quality: quality}}
+			w.summary()
+			out := b.String()
+			if tc.want == "" && strings.Contains(out, "guide") {
+				t.Errorf("summary of an unguided set mentions a guide:\n%s", out)
+			}
+			if tc.want != "" && !strings.Contains(out, tc.want) {
+				t.Errorf("summary lacks %q:\n%s", tc.want, out)
+			}
+		})
+	}
+}

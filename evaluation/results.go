@@ -2,6 +2,7 @@ package evaluation
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -64,6 +65,26 @@ func (s setInfo) NoiseScale() float64 {
 		return v
 	}
 	return 1
+}
+
+// GuideWeight returns the weight of the frozen ground-scene classifier in
+// the generator's loss (the training config's arch.guide_weight), 0 when
+// the generator was trained without it.
+func (s setInfo) GuideWeight() float64 {
+	arch, _ := s.Training.Config["arch"].(map[string]any)
+	if v, ok := arch["guide_weight"].(float64); ok && v > 0 {
+		return v
+	}
+	return 0
+}
+
+// GuideAccuracy returns the guide's accuracy on the held-out photos as the
+// training recorded it, or NaN without one.
+func (s setInfo) GuideAccuracy() float64 {
+	if v, ok := s.Training.Metrics["guide_test_accuracy"]; ok {
+		return v
+	}
+	return math.NaN()
 }
 
 func describeSet(s *inference.ModelSet) setInfo {

@@ -14,16 +14,20 @@
 // this package's API: callers see Config, Options, Event, Pauser and
 // Result only.
 //
-// A run has four phases. The encoder, a small CNN, learns to classify the
-// overhead patches (21 UC Merced classes, or urban/rural Landsat cells);
-// its 100-d tanh penultimate layer is the condition. The GAN then learns
+// A run has four phases, five with a guide. The encoder, a small CNN,
+// learns to classify the overhead patches (21 UC Merced classes, or
+// urban/rural Landsat cells); its 100-d tanh penultimate layer is the
+// condition. With Arch.GuideWeight set, a ground-scene classifier (the
+// guide) then learns the ground classes of the training photos and is
+// frozen; its loss on generated views joins the generator's. The GAN learns
 // 64x64 ground views from ground photos paired with patches of the mapped
 // class (see UCMercedClasses: pairing by class, not by place). The
 // classifier finally learns urban/rural from the discriminator features of
 // generated views of the training patches. Export writes ONNX files at a
 // fixed batch size, checks each in onnxruntime_go against GoMLX (max
-// absolute difference at most MaxExportDifference), and writes manifests,
-// set.json and CARD.md.
+// absolute difference at most MaxExportDifference), stores the large
+// weights as float16 and checks again (MaxFloat16Difference), and writes
+// manifests, set.json and CARD.md.
 //
 // Model code uses only what the onnx backend of v0.28.2 can differentiate
 // correctly. Strided and transposed convolutions are avoided (their
