@@ -152,8 +152,12 @@ func (w *reportWriter) summary() {
 	}
 
 	if g := w.r.Set.GuideWeight(); g > 0 {
-		w.p("- The shipped generator was trained with a frozen ground-scene classifier, the guide (held-out photo accuracy %.3f), whose cross-entropy on its views entered the generator loss with weight %g. The guide and this evaluation's classifier are separate networks of different design (full-resolution convolutions with average pooling against strided convolutions), trained separately on the same training photos. A generator can still learn traits that both read as a class without looking like one, so read the class consistency together with the Frechet distances and the sample sheets.\n",
-			w.r.Set.GuideAccuracy(), g)
+		acc := "not recorded"
+		if a := w.r.Set.GuideAccuracy(); !math.IsNaN(a) {
+			acc = fmt.Sprintf("%.3f", a)
+		}
+		w.p("- The shipped generator was trained with a frozen ground-scene classifier, the guide (held-out photo accuracy %s), whose cross-entropy on its views entered the generator loss with weight %g. The guide and this evaluation's classifier are separate networks of different design (full-resolution convolutions with average pooling against strided convolutions), trained separately on the same training photos. A generator can still learn traits that both read as a class without looking like one, so read the class consistency together with the Frechet distances and the sample sheets.\n",
+			acc, g)
 	}
 
 	coarseCons := w.qualitySpread(func(q *qualityResult) float64 { return q.CoarseConsistency })

@@ -71,7 +71,7 @@ func (r *runner) modelCard(exported []exportedModel) string {
 	if _, ok := r.st.Metrics["guide_test_accuracy"]; ok {
 		b.WriteString("`guide_test_accuracy` is the guide's accuracy on the held-out photos. ")
 	}
-	b.WriteString("`onnx_max_abs_diff_*` is the largest difference between ONNX Runtime and GoMLX on one fixed batch. The shipped files store their weights as float16, cast to float32 when the model loads; `float16_max_abs_diff_*` is the largest difference of those files from GoMLX's float32 output on the same batch.\n\n")
+	fmt.Fprintf(&b, "`onnx_max_abs_diff_*` is the largest difference between ONNX Runtime and GoMLX on one fixed batch. In the files, weight tensors of 1024 or more values are stored as float16 and cast to float32 by nodes at the start of each graph; `float16_tensors_*` counts them (0: the model kept float32 weights because float16 moved its output by more than %g), and `float16_max_abs_diff_*` is the largest difference of the file from GoMLX's float32 output on the same batch. `onnx_chain_max_abs_diff` runs the four files one after another, as the viewer does, and compares the final urban/rural probabilities with GoMLX's.\n\n", MaxFloat16Difference)
 
 	b.WriteString("## Known limits\n\n")
 	b.WriteString("- Views are 64x64 and blurry; they show the kind of place, not the place.\n")

@@ -385,6 +385,7 @@ func (c Config) Hash() string {
 	k.MaxSteps, k.ExportBatch, k.CheckpointEvery = 0, 0, 0
 	k.DataDir, k.RunDir, k.CacheDir, k.ExportDir, k.EncoderFrom = "", "", "", "", ""
 	k.GANEpochs, k.ClassifierSteps, k.NoiseScale = 0, 0, 0
+	k.Arch.GuideEpochs = k.Arch.guideEpochs() // 0 and 8 train the same guide
 	data, _ := json.Marshal(k)
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:8])

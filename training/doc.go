@@ -16,10 +16,10 @@
 //
 // A run has four phases, five with a guide. The encoder, a small CNN,
 // learns to classify the overhead patches (21 UC Merced classes, or
-// urban/rural Landsat cells); its 100-d tanh penultimate layer is the
+// urban/rural Landsat cells). Its 100-d tanh penultimate layer is the
 // condition. With Arch.GuideWeight set, a ground-scene classifier (the
 // guide) then learns the ground classes of the training photos and is
-// frozen; its loss on generated views joins the generator's. The GAN learns
+// frozen. Its loss on generated views joins the generator's. The GAN learns
 // 64x64 ground views from ground photos paired with patches of the mapped
 // class (see UCMercedClasses: pairing by class, not by place). The
 // classifier finally learns urban/rural from the discriminator features of

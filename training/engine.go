@@ -4,6 +4,7 @@ package training
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute-onnx" // registers the "onnx" backend
@@ -351,6 +352,18 @@ func (e *engine) classify(features []float32, batch int) ([]float32, error) {
 		return nil, err
 	}
 	return out[0], nil
+}
+
+// hasVariables reports whether the store holds a variable under the
+// top-level scope name.
+func (e *engine) hasVariables(scopeName string) bool {
+	prefix := "/" + scopeName + "/"
+	for v := range e.store.IterVariables() {
+		if strings.HasPrefix(v.Path(), prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // guideTrainStep runs one Adam step of the guide on photos [B,3,64,64] in

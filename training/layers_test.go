@@ -4,9 +4,13 @@ package training
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 	timage "github.com/gomlx/gomlx/core/tensors/images"
 	"github.com/gomlx/gomlx/ml/model"
 )
@@ -158,4 +162,77 @@ func TestConvKernelGradientMatchesGoMLX(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestGANStepLeavesGuideFixed runs GAN steps with the guide on and checks
+// that the guide's weights and batch-norm statistics stay as they were,
+// and that the guide changes the generator's loss.
+func TestGANStepLeavesGuideFixed(t *testing.T) {
+	a := DefaultConfig().Arch
+	a.BaseWidth, a.ConditionProjection = 8, 8
+	a.AuxClasses = len(GroundClasses)
+	const batch = 4
+	rng := rand.New(rand.NewPCG(3, 4))
+	real := make([]float32, batch*3*ImageSize*ImageSize)
+	for i := range real {
+		real[i] = float32(rng.Float64()*2 - 1)
+	}
+	cond := make([]float32, batch*CondDim)
+	noise := normalNoise(rng, batch)
+	aux := make([]float32, batch*a.AuxClasses)
+	for b := 0; b < batch; b++ {
+		aux[b*a.AuxClasses+b%a.AuxClasses] = 1
+	}
+
+	lossG := map[float64]float32{}
+	for _, weight := range []float64{0, 1} {
+		a.GuideWeight = weight
+		e, err := newEngine(a, 1, len(UCMercedClasses))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.guideLogits(real, batch); err != nil { // creates the guide's variables
+			e.Close()
+			t.Fatal(err)
+		}
+		before := guideValues(t, e)
+		var l ganLosses
+		for i := 0; i < 2; i++ {
+			if l, err = e.ganStep(real, cond, noise, aux, batch, 2e-4, 0.5, 0.999); err != nil {
+				e.Close()
+				t.Fatal(err)
+			}
+		}
+		lossG[weight] = l.G
+		after := guideValues(t, e)
+		e.Close()
+		if len(before) == 0 {
+			t.Fatal("the engine holds no guide variables")
+		}
+		for path, v := range before {
+			if !slices.Equal(v, after[path]) {
+				t.Errorf("guide weight %g: GAN steps changed %s", weight, path)
+			}
+		}
+	}
+	if lossG[0] == lossG[1] {
+		t.Errorf("generator loss %g with and without the guide, want them to differ", lossG[0])
+	}
+}
+
+// guideValues returns every guide variable's values by path.
+func guideValues(t *testing.T, e *engine) map[string][]float32 {
+	t.Helper()
+	out := map[string][]float32{}
+	for v := range e.store.IterVariables() {
+		if !strings.HasPrefix(v.Path(), "/"+scopeGuide+"/") {
+			continue
+		}
+		val, err := v.Value()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[v.Path()] = tensors.MustCopyFlatData[float32](val)
+	}
+	return out
 }

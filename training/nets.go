@@ -188,11 +188,11 @@ func minibatchStd(h *graph.Node) *graph.Node {
 }
 
 // guideNet maps images [B,3,64,64] in [-1,1] to ground-class logits
-// [B,classes]. It is built unlike the evaluation's ground classifier,
-// which downsamples by space-to-depth and strided convolutions: here a 3x3
-// convolution with batch norm and LeakyReLU(0.2) runs at full resolution
-// and is followed by a 2x2 average pooling, four times (64 px to 4x4
-// positions); the spatial mean of the last block feeds a dense layer.
+// [B,classes]. The evaluation's ground classifier downsamples with
+// space-to-depth and strided convolutions. The guide instead runs a 3x3
+// convolution with batch norm and LeakyReLU(0.2) at full resolution, then
+// a 2x2 average pooling, four times (64 px to 4x4 positions). The spatial
+// mean of the last block feeds a dense layer.
 func guideNet(scope *model.Scope, lc *layerCtx, image *graph.Node, classes int) *graph.Node {
 	h := image
 	for i, w := range guideWidths {

@@ -222,6 +222,11 @@ func (r *runner) train(ctx context.Context) error {
 			return err
 		}
 	}
+	if r.st.Phase == PhaseGAN && r.cfg.Arch.GuideWeight > 0 && !r.eng.hasVariables(scopeGuide) {
+		// The GAN step would otherwise create a random guide and train
+		// against it.
+		return fmt.Errorf("the checkpoint in %s records a trained guide but holds none of its variables; delete the checkpoint to start over", r.runDir)
+	}
 	if r.st.Phase == PhaseGAN {
 		if err := r.trainGAN(ctx); err != nil {
 			return err

@@ -261,4 +261,14 @@ func TestRunWithGuide(t *testing.T) {
 	if !slices.ContainsFunc(ck.Vars, func(v savedVar) bool { return strings.HasPrefix(v.Path, "/"+scopeGuide+"/") }) {
 		t.Error("the checkpoint holds no guide variables")
 	}
+
+	// A longer run resumed from the checkpoint keeps the trained guide.
+	cfg.GANEpochs = 2
+	guideSteps = 0
+	if _, err := Run(context.Background(), cfg, opts); err != nil {
+		t.Fatal(err)
+	}
+	if guideSteps != 0 {
+		t.Errorf("the resumed run trained the guide again (%d steps)", guideSteps)
+	}
 }

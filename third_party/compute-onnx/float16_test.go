@@ -81,3 +81,62 @@ func TestConvertWeightsToFloat16(t *testing.T) {
 		t.Error("converting bytes that are not a model returned no error")
 	}
 }
+
+func TestFloat16Bits(t *testing.T) {
+	tests := []struct {
+		in   float32
+		want uint16
+	}{
+		{0, 0x0000},
+		{1, 0x3c00},
+		{-2, 0xc000},
+		{0.875, 0x3b00},
+		{65504, 0x7bff},
+		{1 + 1.0/2048, 0x3c00},                // tie between 0x3c00 and 0x3c01: to even
+		{1 + 3.0/2048, 0x3c02},                // tie between 0x3c01 and 0x3c02: to even
+		{float32(math.Ldexp(1, -14)), 0x0400}, // smallest normal
+		{1e-5, 0x00a8},                        // subnormal: 167.77 units of 2^-24
+		{-1e-5, 0x80a8},
+		{float32(math.Ldexp(1, -24)), 0x0001}, // smallest subnormal
+		{float32(math.Ldexp(1, -26)), 0x0000}, // below half the smallest subnormal
+		{float32(math.Ldexp(1023, -24) + math.Ldexp(1, -25)), 0x0400}, // rounds up into the normals
+	}
+	for _, tc := range tests {
+		if got := float16Bits(tc.in); got != tc.want {
+			t.Errorf("float16Bits(%g) = %#04x, want %#04x", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestConvertWeightsToFloat16KeepsInputsAndNames checks that an
+// initializer that is also a graph input keeps its type, and that the
+// stored name does not collide with an existing one.
+func TestConvertWeightsToFloat16KeepsInputsAndNames(t *testing.T) {
+	data := rawFloat32(make([]float32, 8))
+	m := &onnx.ModelProto{Graph: &onnx.GraphProto{
+		Input: []*onnx.ValueInfoProto{{Name: "in"}},
+		Initializer: []*onnx.TensorProto{
+			{Name: "in", DataType: int32(onnx.TensorProto_FLOAT), Dims: []int64{8}, RawData: data},
+			{Name: "w", DataType: int32(onnx.TensorProto_FLOAT), Dims: []int64{8}, RawData: data},
+			{Name: "w_float16", DataType: int32(onnx.TensorProto_INT64), Dims: []int64{1}, Int64Data: []int64{1}},
+		},
+	}}
+	in, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, n, err := ConvertWeightsToFloat16(in, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got onnx.ModelProto
+	if err := proto.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || got.Graph.Initializer[0].DataType != int32(onnx.TensorProto_FLOAT) {
+		t.Errorf("converted %d initializers, input initializer type %d; want 1 and FLOAT", n, got.Graph.Initializer[0].DataType)
+	}
+	if name := got.Graph.Initializer[1].Name; name != "w_float16_2" {
+		t.Errorf("weight w stored as %q, want w_float16_2", name)
+	}
+}
