@@ -61,25 +61,25 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	if *noiseScale != 0 {
 		cfg.NoiseScale = *noiseScale
 	}
-	if *exportDir != "" {
-		abs, err := filepath.Abs(*exportDir)
+	// Paths given on the command line are relative to the working
+	// directory, not to the config file.
+	for _, f := range []struct {
+		name, value string
+		dst         *string
+	}{{"--export-dir", *exportDir, &cfg.ExportDir}, {"--encoder-from", *encoderFrom, &cfg.EncoderFrom}} {
+		if f.value == "" {
+			continue
+		}
+		abs, err := filepath.Abs(f.value)
 		if err != nil {
-			fmt.Fprintln(stderr, "viewer train: --export-dir:", err)
+			fmt.Fprintf(stderr, "viewer train: %s: %v\n", f.name, err)
 			return 2
 		}
-		cfg.ExportDir = abs
+		*f.dst = abs
 	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintln(stderr, "viewer train:", err)
 		return 2
-	}
-	if *encoderFrom != "" {
-		abs, err := filepath.Abs(*encoderFrom)
-		if err != nil {
-			fmt.Fprintln(stderr, "viewer train: --encoder-from:", err)
-			return 2
-		}
-		cfg.EncoderFrom = abs
 	}
 	if *printConfig {
 		data, err := json.MarshalIndent(cfg, "", "  ")
