@@ -81,7 +81,7 @@ func TestSameCheckpoint(t *testing.T) {
 }
 
 // TestSummaryNamesGuide checks that the summary discloses a guided
-// generator, with the guide's weight and accuracy, and says nothing of a
+// generator, with the guide's weight and accuracy, and does not mention a
 // guide for a set trained without one.
 func TestSummaryNamesGuide(t *testing.T) {
 	quality := []*qualityResult{{Consistency: 0.8, Control: 0.1, Ceiling: 0.77}}

@@ -122,7 +122,7 @@ type Arch struct {
 	// 0 disables it; it needs the auxiliary head (AuxWeight > 0).
 	GuideWeight float64 `json:"guide_weight,omitempty"`
 	// GuideEpochs is the number of passes of the guide's training over the
-	// training photos; 0 means 8 when GuideWeight is on.
+	// training photos. 0 means 8 when GuideWeight is on.
 	GuideEpochs int `json:"guide_epochs,omitempty"`
 	// AuxClasses is filled from the data: the number of ground classes.
 	AuxClasses int `json:"-"`

@@ -354,7 +354,7 @@ func (e *engine) classify(features []float32, batch int) ([]float32, error) {
 	return out[0], nil
 }
 
-// hasVariables reports whether the store holds a variable under the
+// hasVariables reports whether the store contains a variable under the
 // top-level scope name.
 func (e *engine) hasVariables(scopeName string) bool {
 	prefix := "/" + scopeName + "/"

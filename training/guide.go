@@ -72,11 +72,11 @@ func (r *runner) trainGuide(ctx context.Context) error {
 func (r *runner) guideTestAccuracy(ctx context.Context) (float64, error) {
 	test := r.data.PhotosTest
 	if test.Len() == 0 {
-		return 0, errors.New("guide: no held-out photos to measure it on")
+		return 0, errors.New("guide: no held-out photos found to measure its accuracy; check the photo folders under data_dir")
 	}
 	const evalBatch = 64
 	k := r.eng.arch.AuxClasses
-	hits := 0
+	var all []float32
 	for start := 0; start < test.Len(); start += evalBatch {
 		if err := ctx.Err(); err != nil {
 			return 0, err
@@ -90,11 +90,7 @@ func (r *runner) guideTestAccuracy(ctx context.Context) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		for b := 0; b < n; b++ {
-			if argmax(logits[b*k:(b+1)*k]) == test.Labels[idx[b]] {
-				hits++
-			}
-		}
+		all = append(all, logits[:n*k]...)
 	}
-	return float64(hits) / float64(test.Len()), nil
+	return accuracy(all, k, func(i int) int { return test.Labels[i] }), nil
 }

@@ -207,7 +207,7 @@ func TestGANStepLeavesGuideFixed(t *testing.T) {
 		after := guideValues(t, e)
 		e.Close()
 		if len(before) == 0 {
-			t.Fatal("the engine holds no guide variables")
+			t.Fatal("the engine contains no guide variables")
 		}
 		for path, v := range before {
 			if !slices.Equal(v, after[path]) {

@@ -217,15 +217,16 @@ func (r *runner) train(ctx context.Context) error {
 	if err := r.computeConditions(ctx); err != nil {
 		return err
 	}
-	if r.st.Phase == PhaseGAN && r.cfg.Arch.GuideWeight > 0 && r.st.GuideSteps == 0 {
-		if err := r.trainGuide(ctx); err != nil {
-			return err
+	if r.st.Phase == PhaseGAN && r.cfg.Arch.GuideWeight > 0 {
+		if r.st.GuideSteps == 0 {
+			if err := r.trainGuide(ctx); err != nil {
+				return err
+			}
+		} else if !r.eng.hasVariables(scopeGuide) {
+			// The GAN step would otherwise create a random guide and
+			// train against it.
+			return fmt.Errorf("invalid checkpoint in %s: it records a trained guide but contains no guide variables; delete the checkpoint to start over", r.runDir)
 		}
-	}
-	if r.st.Phase == PhaseGAN && r.cfg.Arch.GuideWeight > 0 && !r.eng.hasVariables(scopeGuide) {
-		// The GAN step would otherwise create a random guide and train
-		// against it.
-		return fmt.Errorf("the checkpoint in %s records a trained guide but holds none of its variables; delete the checkpoint to start over", r.runDir)
 	}
 	if r.st.Phase == PhaseGAN {
 		if err := r.trainGAN(ctx); err != nil {

@@ -259,7 +259,7 @@ func TestRunWithGuide(t *testing.T) {
 		t.Errorf("checkpoint records %d guide steps, the run reported %d", ck.State.GuideSteps, guideSteps)
 	}
 	if !slices.ContainsFunc(ck.Vars, func(v savedVar) bool { return strings.HasPrefix(v.Path, "/"+scopeGuide+"/") }) {
-		t.Error("the checkpoint holds no guide variables")
+		t.Error("the checkpoint contains no guide variables")
 	}
 
 	// A longer run resumed from the checkpoint keeps the trained guide.
