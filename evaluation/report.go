@@ -444,7 +444,7 @@ func (w *reportWriter) samples() {
 func (w *reportWriter) limits() {
 	w.p("## Reading these numbers\n\n")
 	w.p("- The spread covers the evaluation's randomness (ground classifier initialisation and batch order, generator noise, untrained networks, interpolation photos, cross-validation folds, Olinda block splits), not the GAN's own training: one trained set is evaluated.\n")
-	w.p("- Class consistency depends on the ground classifier: it can only be as high as the classifier's recall on real photos (the ceiling), and the generated views are blurry 64x64 images unlike any training photo, so the classifier sees them out of distribution.\n")
+	w.p("- Class consistency depends on the ground classifier. The ceiling is its recall on real held-out photos. Views can score above it in a class when they show that class's typical traits more plainly than real photos do, which a generator trained against a classifier learns to do. The generated views are also blurry 64x64 images unlike any training photo, so the classifier sees them out of distribution.\n")
 	w.ucMercedEase()
 	w.p("- Olinda has few labelled cells and few rural ones; a handful of cells moves the balanced accuracy by several points.\n")
 }

@@ -189,7 +189,11 @@ type Config struct {
 	EncoderLR     float64 `json:"encoder_lr"`
 	// EncoderSchedule is "cosine" (the learning rate falls from
 	// EncoderLR along half a cosine to a hundredth of it) or "constant".
-	EncoderSchedule string  `json:"encoder_lr_schedule"`
+	EncoderSchedule string `json:"encoder_lr_schedule"`
+	// EncoderMixup is the alpha of mixup in encoder training: each batch
+	// is blended with a shuffled copy of itself, images and one-hot labels
+	// alike, by a weight drawn from Beta(alpha, alpha). 0 turns it off.
+	EncoderMixup    float64 `json:"encoder_mixup,omitempty"`
 	GANEpochs       int     `json:"gan_epochs"`
 	LR              float64 `json:"lr"`
 	Beta1           float64 `json:"beta1"`
@@ -349,6 +353,7 @@ func (c Config) Validate() error {
 	check(c.BatchSize >= 2 && c.BatchSize <= 1024, "batch_size %d must be in [2,1024]", c.BatchSize)
 	check(c.EncoderEpochs >= 0 && c.GANEpochs >= 0, "encoder_epochs and gan_epochs must be >= 0")
 	check(c.LR > 0 && c.EncoderLR > 0, "lr and encoder_lr must be > 0")
+	check(c.EncoderMixup >= 0 && c.EncoderMixup <= 10, "encoder_mixup %g must be in [0,10]", c.EncoderMixup)
 	check(c.EncoderSchedule == "cosine" || c.EncoderSchedule == "constant", "encoder_lr_schedule %q must be \"cosine\" or \"constant\"", c.EncoderSchedule)
 	check(c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1, "beta1 and beta2 must be in [0,1)")
 	check(c.ClassifierSteps >= 1 && c.ClassifierViews >= 1, "classifier_steps and classifier_views must be >= 1")
@@ -372,6 +377,11 @@ func (c Config) Validate() error {
 func (c Config) EncoderHash() string {
 	k := []any{c.Setting, c.Arch.EncoderWidth, c.Arch.EncoderKernel, c.Seed, c.PatchSize, c.TestFraction, c.MaxPerClass,
 		c.CellSizeM, c.BlockCells, c.EncoderEpochs, c.EncoderLR, c.EncoderSchedule, c.BatchSize}
+	if c.EncoderMixup > 0 {
+		// Appended only when set, so that encoders trained before the
+		// field existed keep their digest.
+		k = append(k, c.EncoderMixup)
+	}
 	data, _ := json.Marshal(k)
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:8])

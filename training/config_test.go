@@ -27,6 +27,8 @@ func TestLoadConfigValidation(t *testing.T) {
 		{name: "noise scale zero", json: `{"noise_scale": 0}`, wantErr: "noise_scale 0"},
 		{name: "noise scale above one", json: `{"noise_scale": 1.5}`, wantErr: "noise_scale 1.5"},
 		{name: "truncated noise", json: `{"noise_scale": 0.5}`},
+		{name: "encoder mixup", json: `{"encoder_mixup": 0.4}`},
+		{name: "negative encoder mixup", json: `{"encoder_mixup": -0.4}`, wantErr: "encoder_mixup -0.4"},
 		{name: "legacy architecture", json: `{"arch": {"encoder_kernel": 2, "upsample": "subpixel"}, "encoder_lr_schedule": "constant"}`},
 	}
 	for _, tc := range tests {
@@ -93,6 +95,15 @@ func TestConfigHashStable(t *testing.T) {
 	}
 	if got, want := c.EncoderHash(), "ed09f1a207babc09"; got != want {
 		t.Errorf("DefaultConfig().EncoderHash() = %s, want %s", got, want)
+	}
+}
+
+func TestEncoderMixupChangesEncoderHash(t *testing.T) {
+	c := DefaultConfig()
+	before := c.EncoderHash()
+	c.EncoderMixup = 0.4
+	if c.EncoderHash() == before {
+		t.Error("encoder_mixup 0.4 leaves the encoder digest unchanged, so its encoder could be taken over by a run without mixup")
 	}
 }
 

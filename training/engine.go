@@ -29,7 +29,7 @@ type engine struct {
 	landUseClasses  int
 
 	// noiseScale multiplies the noise in generate and in the exported
-	// generator (Config.NoiseScale). 0 counts as 1.
+	// generator (Config.NoiseScale); newEngine sets 1.
 	noiseScale float64
 
 	backend compute.Backend
@@ -40,7 +40,7 @@ type engine struct {
 // scaleNoise returns the noise node as the trained generator is sampled:
 // multiplied by noiseScale.
 func (e *engine) scaleNoise(noise *graph.Node) *graph.Node {
-	if e.noiseScale == 0 || e.noiseScale == 1 {
+	if e.noiseScale == 1 {
 		return noise
 	}
 	return graph.MulScalar(noise, e.noiseScale)
@@ -56,6 +56,7 @@ func newEngine(arch Arch, seed int64, overheadClasses int) (*engine, error) {
 		seed:            uint64(seed),
 		overheadClasses: overheadClasses,
 		landUseClasses:  len(LandUseClasses),
+		noiseScale:      1,
 		backend:         backend,
 		store:           model.NewStore(),
 		execs:           map[string]*model.Exec{},

@@ -421,8 +421,11 @@ func (r *runner) writeSet(dir string, exported []exportedModel) error {
 	})
 }
 
+// version names an export: the UTC date, the GAN steps and the first six
+// hex digits of the config digest, so that two runs with as many steps on
+// one day still differ.
 func (r *runner) version() string {
-	return fmt.Sprintf("%s-gan%d", time.Now().UTC().Format("2006.01.02"), r.st.GANSteps)
+	return fmt.Sprintf("%s-gan%d-%.6s", time.Now().UTC().Format("2006.01.02"), r.st.GANSteps, r.st.ConfigHash)
 }
 
 func (r *runner) setDescription() string {

@@ -282,12 +282,16 @@ func (r *runner) trainEncoder(ctx context.Context) error {
 		for b, i := range idx {
 			onehot[b*k+train.Labels[i]] = 1
 		}
+		patches := train.batch(idx, flip, rot)
+		if r.cfg.EncoderMixup > 0 {
+			mixup(r.rng("encoder-mixup", r.st.Step), r.cfg.EncoderMixup, patches, onehot, batch)
+		}
 		if r.cfg.EncoderSchedule == "cosine" {
 			if err := r.eng.setLearningRate(scopeEncoder, cosineDecay(r.cfg.EncoderLR, r.st.Step, total)); err != nil {
 				return fmt.Errorf("set encoder learning rate: %w", err)
 			}
 		}
-		loss, logits, err := r.eng.encoderTrainStep(train.batch(idx, flip, rot), onehot, batch, train.Size, r.cfg.EncoderLR)
+		loss, logits, err := r.eng.encoderTrainStep(patches, onehot, batch, train.Size, r.cfg.EncoderLR)
 		if err != nil {
 			return err
 		}

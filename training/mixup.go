@@ -1,0 +1,63 @@
+package training
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// mixup blends a batch of n rows with a shuffled copy of itself, in place.
+// Row b of x and of y becomes w*row(b) + (1-w)*row(perm[b]), with one
+// weight w drawn from Beta(alpha, alpha) for the whole batch. x and y hold
+// n rows each, of any width.
+func mixup(rng *rand.Rand, alpha float64, x, y []float32, n int) {
+	weight := float32(betaSample(rng, alpha))
+	perm := rng.Perm(n)
+	srcX, srcY := slices.Clone(x), slices.Clone(y)
+	blend(x, srcX, perm, weight, len(x)/n)
+	blend(y, srcY, perm, weight, len(y)/n)
+}
+
+// blend writes weight*src row b + (1-weight)*src row perm[b] to row b of
+// dst, for every row of the given width.
+func blend(dst, src []float32, perm []int, weight float32, width int) {
+	for b, p := range perm {
+		row, partner := src[b*width:(b+1)*width], src[p*width:(p+1)*width]
+		out := dst[b*width : (b+1)*width]
+		for i := range out {
+			out[i] = weight*row[i] + (1-weight)*partner[i]
+		}
+	}
+}
+
+// betaSample draws from Beta(a, a) as X/(X+Y) of two Gamma(a) draws.
+func betaSample(rng *rand.Rand, a float64) float64 {
+	x, y := gammaSample(rng, a), gammaSample(rng, a)
+	if x+y == 0 {
+		return 0.5
+	}
+	return x / (x + y)
+}
+
+// gammaSample draws from Gamma(shape, 1) by Marsaglia and Tsang's squeeze
+// method. Shapes below 1 use Gamma(shape+1) * U^(1/shape).
+func gammaSample(rng *rand.Rand, shape float64) float64 {
+	if shape < 1 {
+		u := rng.Float64()
+		return gammaSample(rng, shape+1) * math.Pow(u, 1/shape)
+	}
+	d := shape - 1.0/3
+	c := 1 / math.Sqrt(9*d)
+	for {
+		x := rng.NormFloat64()
+		v := 1 + c*x
+		if v <= 0 {
+			continue
+		}
+		v = v * v * v
+		u := rng.Float64()
+		if math.Log(u) < 0.5*x*x+d-d*v+d*math.Log(v) {
+			return d * v
+		}
+	}
+}
