@@ -145,7 +145,7 @@ func (w *reportWriter) summary() {
 	if cons.Mean >= consistencyTarget && cons.Mean-ctrl.Mean > 2*(cons.Std+ctrl.Std) {
 		verdict = "meets"
 	}
-	w.p("- Class consistency of generated views of held-out UC Merced patches: **%s**, against %s for the constant-condition control and %s for real held-out photos (the classifier's own ceiling). The generator %s the target of at least %.2f, clearly above the control.\n",
+	w.p("- Class consistency of generated views of held-out UC Merced patches: **%s**, against %s for the constant-condition control and %s for real held-out photos (the classifier's recall on them, a reference rather than a bound). The generator %s the target of at least %.2f, clearly above the control.\n",
 		fmtSpread(cons), fmtSpread(ctrl), fmtSpread(ceil), verdict, consistencyTarget)
 	if math.Abs(cons.Mean-ctrl.Mean) < 0.02 {
 		w.p("- The views do not follow the patch: consistency and control agree within 0.02, so the generator makes the same kind of view whatever its condition.\n")
@@ -221,8 +221,8 @@ func (w *reportWriter) quality() {
 	w.p("### Class consistency\n\n")
 	w.p("The share of generated views of the %d held-out UC Merced patches (the training code's split; %d views each, noise seeded by the evaluation seed and the file name) that the ground classifier assigns to the ground class the patch's UC Merced class maps to. ", r.Counts.PatchesTest, viewsPer(q0))
 	w.p("The control feeds the same generator the mean condition of the training patches, with the same noise; it shows what the generator produces when it ignores the patch. ")
-	w.p("The ceiling is the classifier's recall on real held-out photos, weighted like the held-out patches: a generator whose views were real photos of the right class would score it.\n\n")
-	w.p("| ground class | held-out patches | generated views | constant-condition control | real-photo ceiling |\n|---|---|---|---|---|\n")
+	w.p("The real-photo reference is the classifier's recall on real held-out photos, weighted like the held-out patches: a generator whose views were real photos of the right class would score it. Generated views can score above it.\n\n")
+	w.p("| ground class | held-out patches | generated views | constant-condition control | real-photo reference |\n|---|---|---|---|---|\n")
 	w.p("| all | %d | **%s** | %s | %s |\n", r.Counts.PatchesTest,
 		fmtSpread(w.qualitySpread(func(q *qualityResult) float64 { return q.Consistency })),
 		fmtSpread(w.qualitySpread(func(q *qualityResult) float64 { return q.Control })),
@@ -244,7 +244,7 @@ func (w *reportWriter) quality() {
 	w.p("Diagnostic: the views of the %d UC Merced training patches of the urban/rural comparison, whose conditions come from patches the encoder was trained on, reach a class consistency of %s. ",
 		q0.TrainPatches, fmtSpread(w.qualitySpread(func(q *qualityResult) float64 { return q.TrainConsistency })))
 	w.p("The GAN learned from these very conditions, so the gap between this figure and the held-out one is how much worse the encoder and the generator together do on patches they were not trained on. ")
-	w.p("The gap between this figure and the real-photo ceiling is what the generator lacks even on conditions it was trained on.\n\n")
+	w.p("Set against the real-photo reference, this figure shows how the views of conditions the generator was trained on compare with real photos.\n\n")
 	w.variants()
 
 	w.p("### Frechet distance in the classifier's feature space\n\n")
@@ -444,7 +444,7 @@ func (w *reportWriter) samples() {
 func (w *reportWriter) limits() {
 	w.p("## Reading these numbers\n\n")
 	w.p("- The spread covers the evaluation's randomness (ground classifier initialisation and batch order, generator noise, untrained networks, interpolation photos, cross-validation folds, Olinda block splits), not the GAN's own training: one trained set is evaluated.\n")
-	w.p("- Class consistency depends on the ground classifier. The ceiling is its recall on real held-out photos. Views can score above it in a class when they show that class's typical traits more plainly than real photos do, which a generator trained against a classifier learns to do. The generated views are also blurry 64x64 images unlike any training photo, so the classifier sees them out of distribution.\n")
+	w.p("- Class consistency depends on the ground classifier. The real-photo reference is its recall on real held-out photos. Views can score above it in a class, probably because a generator trained against a classifier can exaggerate the traits that classifiers read as that class. The generated views are also blurry 64x64 images unlike any training photo, so the classifier sees them out of distribution.\n")
 	w.ucMercedEase()
 	w.p("- Olinda has few labelled cells and few rural ones; a handful of cells moves the balanced accuracy by several points.\n")
 }

@@ -29,6 +29,7 @@ func TestLoadConfigValidation(t *testing.T) {
 		{name: "truncated noise", json: `{"noise_scale": 0.5}`},
 		{name: "encoder mixup", json: `{"encoder_mixup": 0.4}`},
 		{name: "negative encoder mixup", json: `{"encoder_mixup": -0.4}`, wantErr: "encoder_mixup -0.4"},
+		{name: "large encoder mixup", json: `{"encoder_mixup": 11}`, wantErr: "encoder_mixup 11"},
 		{name: "legacy architecture", json: `{"arch": {"encoder_kernel": 2, "upsample": "subpixel"}, "encoder_lr_schedule": "constant"}`},
 	}
 	for _, tc := range tests {
@@ -98,12 +99,15 @@ func TestConfigHashStable(t *testing.T) {
 	}
 }
 
-func TestEncoderMixupChangesEncoderHash(t *testing.T) {
+func TestEncoderMixupChangesDigests(t *testing.T) {
 	c := DefaultConfig()
-	before := c.EncoderHash()
+	encoderBefore, before := c.EncoderHash(), c.Hash()
 	c.EncoderMixup = 0.4
-	if c.EncoderHash() == before {
+	if c.EncoderHash() == encoderBefore {
 		t.Error("encoder_mixup 0.4 leaves the encoder digest unchanged, so its encoder could be taken over by a run without mixup")
+	}
+	if c.Hash() == before {
+		t.Error("encoder_mixup 0.4 leaves the config digest unchanged, so a run without mixup could resume its checkpoint")
 	}
 }
 

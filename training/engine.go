@@ -140,8 +140,8 @@ func crossEntropy(logits, onehot *graph.Node) *graph.Node {
 }
 
 // encoderTrainStep runs one Adam step of the encoder on normalised patches
-// [B,3,P,P] with one-hot overhead classes [B,K]; it returns the loss and
-// the logits.
+// [B,3,P,P] with overhead-class label rows [B,K] (one-hot, or blended by
+// mixup) and returns the loss and the logits.
 func (e *engine) encoderTrainStep(patches []float32, onehot []float32, batch, size int, lr float64) (loss float32, logits []float32, err error) {
 	ex := e.exec("encoder_train", func(scope *model.Scope, in []*graph.Node) []*graph.Node {
 		s := scope.At(scopeEncoder)

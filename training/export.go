@@ -422,8 +422,9 @@ func (r *runner) writeSet(dir string, exported []exportedModel) error {
 }
 
 // version names an export: the UTC date, the GAN steps and the first six
-// hex digits of the config digest, so that two runs with as many steps on
-// one day still differ.
+// hex digits of the config digest (Config.Hash). Two runs with as many
+// steps on one day differ when their configs differ in a field of the
+// digest. Exports of one checkpoint at two noise scales share a version.
 func (r *runner) version() string {
 	return fmt.Sprintf("%s-gan%d-%.6s", time.Now().UTC().Format("2006.01.02"), r.st.GANSteps, r.st.ConfigHash)
 }

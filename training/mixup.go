@@ -30,21 +30,21 @@ func blend(dst, src []float32, perm []int, weight float32, width int) {
 	}
 }
 
-// betaSample draws from Beta(a, a) as X/(X+Y) of two Gamma(a) draws.
+// betaSample draws from Beta(a, a) as X/(X+Y) of two Gamma(a) draws,
+// computed from their logarithms so that small shapes do not underflow.
 func betaSample(rng *rand.Rand, a float64) float64 {
-	x, y := gammaSample(rng, a), gammaSample(rng, a)
-	if x+y == 0 {
-		return 0.5
-	}
-	return x / (x + y)
+	logX, logY := logGammaSample(rng, a), logGammaSample(rng, a)
+	return 1 / (1 + math.Exp(logY-logX))
 }
 
-// gammaSample draws from Gamma(shape, 1) by Marsaglia and Tsang's squeeze
-// method. Shapes below 1 use Gamma(shape+1) * U^(1/shape).
-func gammaSample(rng *rand.Rand, shape float64) float64 {
+// logGammaSample returns the logarithm of a draw from Gamma(shape, 1).
+// Shapes of 1 and above use Marsaglia and Tsang's method. Smaller shapes
+// use Gamma(shape+1) * U^(1/shape), whose logarithm stays finite where the
+// product would round to 0.
+func logGammaSample(rng *rand.Rand, shape float64) float64 {
 	if shape < 1 {
-		u := rng.Float64()
-		return gammaSample(rng, shape+1) * math.Pow(u, 1/shape)
+		u := 1 - rng.Float64() // in (0, 1], so its logarithm is finite
+		return logGammaSample(rng, shape+1) + math.Log(u)/shape
 	}
 	d := shape - 1.0/3
 	c := 1 / math.Sqrt(9*d)
@@ -55,9 +55,9 @@ func gammaSample(rng *rand.Rand, shape float64) float64 {
 			continue
 		}
 		v = v * v * v
-		u := rng.Float64()
+		u := 1 - rng.Float64()
 		if math.Log(u) < 0.5*x*x+d-d*v+d*math.Log(v) {
-			return d * v
+			return math.Log(d * v)
 		}
 	}
 }

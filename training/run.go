@@ -295,7 +295,8 @@ func (r *runner) trainEncoder(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		acc := accuracy(logits, k, func(b int) int { return train.Labels[idx[b]] })
+		// Under mixup a row's label is the class with the larger share.
+		acc := accuracy(logits, k, func(b int) int { return argmax(onehot[b*k : (b+1)*k]) })
 		r.st.Step++
 		r.st.EncoderSteps = r.st.Step
 		r.st.Epoch = r.st.Step / perEpoch
