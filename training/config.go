@@ -192,7 +192,8 @@ type Config struct {
 	EncoderSchedule string `json:"encoder_lr_schedule"`
 	// EncoderMixup is the alpha of mixup in encoder training: each batch
 	// is blended with a shuffled copy of itself, images and one-hot labels
-	// alike, by a weight drawn from Beta(alpha, alpha). 0 turns it off.
+	// alike, by a weight drawn from Beta(alpha, alpha). Valid values are
+	// 0 (off) to 10.
 	EncoderMixup    float64 `json:"encoder_mixup,omitempty"`
 	GANEpochs       int     `json:"gan_epochs"`
 	LR              float64 `json:"lr"`

@@ -29,7 +29,7 @@ type engine struct {
 	landUseClasses  int
 
 	// noiseScale multiplies the noise in generate and in the exported
-	// generator (Config.NoiseScale); newEngine sets 1.
+	// generator (Config.NoiseScale). newEngine sets it to 1.
 	noiseScale float64
 
 	backend compute.Backend

@@ -49,18 +49,23 @@ func TestMixupBlendsImagesAndLabels(t *testing.T) {
 	}
 }
 
+// sampleMoments returns the mean and variance of draws values of sample.
+func sampleMoments(draws int, sample func() float64) (mean, variance float64) {
+	var sum, sq float64
+	for i := 0; i < draws; i++ {
+		v := sample()
+		sum += v
+		sq += v * v
+	}
+	mean = sum / float64(draws)
+	return mean, sq/float64(draws) - mean*mean
+}
+
 func TestGammaSampleMoments(t *testing.T) {
 	for _, shape := range []float64{0.2, 0.5, 1, 2, 5} {
 		rng := rand.New(rand.NewPCG(5, 6))
-		const draws = 40000
-		var sum, sq float64
-		for i := 0; i < draws; i++ {
-			v := math.Exp(logGammaSample(rng, shape))
-			sum += v
-			sq += v * v
-		}
-		mean := sum / draws
-		variance := sq/draws - mean*mean
+		mean, variance := sampleMoments(40000, func() float64 { return math.Exp(logGammaSample(rng, shape)) })
+
 		// Gamma(shape, 1) has mean and variance equal to shape.
 		if math.Abs(mean-shape) > 0.03*shape+0.01 {
 			t.Errorf("shape %g: mean %.4f, want %g", shape, mean, shape)
@@ -74,18 +79,14 @@ func TestGammaSampleMoments(t *testing.T) {
 func TestBetaSampleMoments(t *testing.T) {
 	for _, alpha := range []float64{0.2, 0.4, 1, 2} {
 		rng := rand.New(rand.NewPCG(3, 4))
-		const draws = 40000
-		var sum, sq float64
-		for i := 0; i < draws; i++ {
+		mean, variance := sampleMoments(40000, func() float64 {
 			v := betaSample(rng, alpha)
 			if v < 0 || v > 1 || math.IsNaN(v) {
 				t.Fatalf("alpha %g: draw %g outside [0,1]", alpha, v)
 			}
-			sum += v
-			sq += v * v
-		}
-		mean := sum / draws
-		variance := sq/draws - mean*mean
+			return v
+		})
+
 		// Beta(a, a) has mean 1/2 and variance 1/(4(2a+1)).
 		wantVar := 1 / (4 * (2*alpha + 1))
 		if math.Abs(mean-0.5) > 0.01 {
