@@ -194,15 +194,26 @@ type Config struct {
 	// is blended with a shuffled copy of itself, images and one-hot labels
 	// alike, by a weight drawn from Beta(alpha, alpha). Valid values are
 	// 0 (off) to 10.
-	EncoderMixup    float64 `json:"encoder_mixup,omitempty"`
-	GANEpochs       int     `json:"gan_epochs"`
-	LR              float64 `json:"lr"`
-	Beta1           float64 `json:"beta1"`
-	Beta2           float64 `json:"beta2"`
-	ClassifierSteps int     `json:"classifier_steps"`
-	ClassifierViews int     `json:"classifier_views"`
-	CheckpointEvery int     `json:"checkpoint_every_steps"`
-	ExportBatch     int     `json:"export_batch"`
+	EncoderMixup float64 `json:"encoder_mixup,omitempty"`
+	// EncoderShift is the largest random translation of an encoder
+	// training patch, in pixels along each axis, with the edge mirrored
+	// into the vacated rows and columns. Valid values are 0 (off) to a
+	// quarter of the patch size.
+	EncoderShift int `json:"encoder_shift,omitempty"`
+	// EncoderGroundWeight weights a second encoder loss: the cross-entropy
+	// of the ground class, whose probability is the summed softmax of the
+	// overhead classes that map to it. It penalises mistakes between
+	// ground classes more than mistakes inside one. Valid values are 0
+	// (off) to 10.
+	EncoderGroundWeight float64 `json:"encoder_ground_weight,omitempty"`
+	GANEpochs           int     `json:"gan_epochs"`
+	LR                  float64 `json:"lr"`
+	Beta1               float64 `json:"beta1"`
+	Beta2               float64 `json:"beta2"`
+	ClassifierSteps     int     `json:"classifier_steps"`
+	ClassifierViews     int     `json:"classifier_views"`
+	CheckpointEvery     int     `json:"checkpoint_every_steps"`
+	ExportBatch         int     `json:"export_batch"`
 	// NoiseScale multiplies the standard-normal noise of every view the
 	// trained generator draws outside its training steps: sample grids,
 	// the land-use classifier's views and the exported generator.onnx,
@@ -355,6 +366,8 @@ func (c Config) Validate() error {
 	check(c.EncoderEpochs >= 0 && c.GANEpochs >= 0, "encoder_epochs and gan_epochs must be >= 0")
 	check(c.LR > 0 && c.EncoderLR > 0, "lr and encoder_lr must be > 0")
 	check(c.EncoderMixup >= 0 && c.EncoderMixup <= 10, "encoder_mixup %g must be in [0,10]", c.EncoderMixup)
+	check(c.EncoderShift >= 0 && c.EncoderShift <= c.PatchSize/4, "encoder_shift %d must be in [0,%d] (a quarter of patch_size)", c.EncoderShift, c.PatchSize/4)
+	check(c.EncoderGroundWeight >= 0 && c.EncoderGroundWeight <= 10, "encoder_ground_weight %g must be in [0,10]", c.EncoderGroundWeight)
 	check(c.EncoderSchedule == "cosine" || c.EncoderSchedule == "constant", "encoder_lr_schedule %q must be \"cosine\" or \"constant\"", c.EncoderSchedule)
 	check(c.Beta1 >= 0 && c.Beta1 < 1 && c.Beta2 >= 0 && c.Beta2 < 1, "beta1 and beta2 must be in [0,1)")
 	check(c.ClassifierSteps >= 1 && c.ClassifierViews >= 1, "classifier_steps and classifier_views must be >= 1")
@@ -378,10 +391,16 @@ func (c Config) Validate() error {
 func (c Config) EncoderHash() string {
 	k := []any{c.Setting, c.Arch.EncoderWidth, c.Arch.EncoderKernel, c.Seed, c.PatchSize, c.TestFraction, c.MaxPerClass,
 		c.CellSizeM, c.BlockCells, c.EncoderEpochs, c.EncoderLR, c.EncoderSchedule, c.BatchSize}
+	// The later fields are appended only when set, so that encoders
+	// trained before they existed keep their digest.
 	if c.EncoderMixup > 0 {
-		// Appended only when set, so that encoders trained before the
-		// field existed keep their digest.
 		k = append(k, c.EncoderMixup)
+	}
+	if c.EncoderShift > 0 {
+		k = append(k, "shift", c.EncoderShift)
+	}
+	if c.EncoderGroundWeight > 0 {
+		k = append(k, "ground", c.EncoderGroundWeight)
 	}
 	data, _ := json.Marshal(k)
 	sum := sha256.Sum256(data)
@@ -400,4 +419,20 @@ func (c Config) Hash() string {
 	data, _ := json.Marshal(k)
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:8])
+}
+
+// encoderTrainingText describes the encoder's augmentation and losses.
+func encoderTrainingText(c Config) string {
+	aug := "random flips and quarter turns"
+	if c.EncoderShift > 0 {
+		aug += fmt.Sprintf(", shifts of up to %d pixels with mirrored edges", c.EncoderShift)
+	}
+	if c.EncoderMixup > 0 {
+		aug += fmt.Sprintf(", mixup with alpha %g", c.EncoderMixup)
+	}
+	loss := "cross-entropy over the overhead classes"
+	if c.EncoderGroundWeight > 0 {
+		loss += fmt.Sprintf(" plus %g times the cross-entropy of the ground class (the summed probability of its overhead classes)", c.EncoderGroundWeight)
+	}
+	return "augmented by " + aug + "; loss: " + loss
 }

@@ -30,6 +30,11 @@ func TestLoadConfigValidation(t *testing.T) {
 		{name: "encoder mixup", json: `{"encoder_mixup": 0.4}`},
 		{name: "negative encoder mixup", json: `{"encoder_mixup": -0.4}`, wantErr: "encoder_mixup -0.4"},
 		{name: "large encoder mixup", json: `{"encoder_mixup": 11}`, wantErr: "encoder_mixup 11"},
+		{name: "encoder shift", json: `{"encoder_shift": 8}`},
+		{name: "negative encoder shift", json: `{"encoder_shift": -1}`, wantErr: "encoder_shift -1"},
+		{name: "encoder shift beyond a quarter patch", json: `{"encoder_shift": 17}`, wantErr: "encoder_shift 17 must be in [0,16]"},
+		{name: "encoder ground weight", json: `{"encoder_ground_weight": 1}`},
+		{name: "negative encoder ground weight", json: `{"encoder_ground_weight": -1}`, wantErr: "encoder_ground_weight -1"},
 		{name: "legacy architecture", json: `{"arch": {"encoder_kernel": 2, "upsample": "subpixel"}, "encoder_lr_schedule": "constant"}`},
 	}
 	for _, tc := range tests {
@@ -99,15 +104,25 @@ func TestConfigHashStable(t *testing.T) {
 	}
 }
 
-func TestEncoderMixupChangesDigests(t *testing.T) {
-	c := DefaultConfig()
-	encoderBefore, before := c.EncoderHash(), c.Hash()
-	c.EncoderMixup = 0.4
-	if c.EncoderHash() == encoderBefore {
-		t.Error("encoder_mixup 0.4 leaves the encoder digest unchanged, so its encoder could be taken over by a run without mixup")
+func TestEncoderOptionsChangeDigests(t *testing.T) {
+	tests := []struct {
+		field string
+		set   func(*Config)
+	}{
+		{"encoder_mixup 0.4", func(c *Config) { c.EncoderMixup = 0.4 }},
+		{"encoder_shift 4", func(c *Config) { c.EncoderShift = 4 }},
+		{"encoder_ground_weight 1", func(c *Config) { c.EncoderGroundWeight = 1 }},
 	}
-	if c.Hash() == before {
-		t.Error("encoder_mixup 0.4 leaves the config digest unchanged, so a run without mixup could resume its checkpoint")
+	for _, tt := range tests {
+		c := DefaultConfig()
+		encoderBefore, before := c.EncoderHash(), c.Hash()
+		tt.set(&c)
+		if c.EncoderHash() == encoderBefore {
+			t.Errorf("%s leaves the encoder digest unchanged, so its encoder could be taken over by a run without it", tt.field)
+		}
+		if c.Hash() == before {
+			t.Errorf("%s leaves the config digest unchanged, so a run without it could resume its checkpoint", tt.field)
+		}
 	}
 }
 
@@ -222,5 +237,34 @@ func TestValidateGuide(t *testing.T) {
 	}
 	if got := (Arch{}).guideEpochs(); got != 0 {
 		t.Errorf("guide epochs without the guide = %d, want 0", got)
+	}
+}
+
+func TestEncoderTrainingText(t *testing.T) {
+	tests := []struct {
+		name string
+		set  func(*Config)
+		want []string
+		not  []string
+	}{
+		{"defaults", func(*Config) {}, []string{"flips and quarter turns", "cross-entropy over the overhead classes"}, []string{"shifts", "mixup", "ground class"}},
+		{"shift", func(c *Config) { c.EncoderShift = 8 }, []string{"shifts of up to 8 pixels"}, []string{"ground class"}},
+		{"ground loss", func(c *Config) { c.EncoderGroundWeight = 1 }, []string{"plus 1 times the cross-entropy of the ground class"}, []string{"shifts"}},
+		{"mixup", func(c *Config) { c.EncoderMixup = 0.4 }, []string{"mixup with alpha 0.4"}, nil},
+	}
+	for _, tt := range tests {
+		c := DefaultConfig()
+		tt.set(&c)
+		got := encoderTrainingText(c)
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: %q lacks %q", tt.name, got, w)
+			}
+		}
+		for _, w := range tt.not {
+			if strings.Contains(got, w) {
+				t.Errorf("%s: %q mentions %q", tt.name, got, w)
+			}
+		}
 	}
 }

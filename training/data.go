@@ -287,3 +287,40 @@ func SplitIndices(n int, testFraction float64, seed int64, name string) (train, 
 	sort.Ints(test)
 	return train, test
 }
+
+// shift translates each of the n images of a [n,3,size,size] batch, in
+// place, by a random offset of up to maxShift pixels along each axis.
+// Rows and columns moved in from outside the image mirror the image's
+// edge, so no padding colour enters the batch. maxShift must be below size.
+func shift(rng *rand.Rand, batch []float32, n, size, maxShift int) {
+	if maxShift <= 0 {
+		return
+	}
+	plane := size * size
+	src := make([]float32, 3*plane)
+	for b := 0; b < n; b++ {
+		img := batch[b*3*plane : (b+1)*3*plane]
+		copy(src, img)
+		dx, dy := rng.IntN(2*maxShift+1)-maxShift, rng.IntN(2*maxShift+1)-maxShift
+		for c := 0; c < 3; c++ {
+			for y := 0; y < size; y++ {
+				sy := mirror(y+dy, size)
+				for x := 0; x < size; x++ {
+					img[c*plane+y*size+x] = src[c*plane+sy*size+mirror(x+dx, size)]
+				}
+			}
+		}
+	}
+}
+
+// mirror folds i into [0,n) by reflecting at the edges without repeating
+// the edge pixel (-1 becomes 1, n becomes n-2). |i| must stay below 2n-1.
+func mirror(i, n int) int {
+	if i < 0 {
+		i = -i
+	}
+	if i >= n {
+		i = 2*(n-1) - i
+	}
+	return i
+}

@@ -32,6 +32,10 @@ type engine struct {
 	// generator (Config.NoiseScale). newEngine sets it to 1.
 	noiseScale float64
 
+	// groundLoss adds the ground-class loss to encoder training when its
+	// weight is above 0 (Config.EncoderGroundWeight).
+	groundLoss groundLoss
+
 	backend compute.Backend
 	store   *model.Store
 	execs   map[string]*model.Exec
@@ -139,6 +143,34 @@ func crossEntropy(logits, onehot *graph.Node) *graph.Node {
 	return graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(onehot, logSoftmax(logits)), 1)))
 }
 
+// groundLoss is the encoder's ground-class loss: the cross-entropy of the
+// ground class, whose probability is the summed softmax probability of
+// the overhead classes that map to it.
+type groundLoss struct {
+	weight        float64
+	groundOf      []int // ground class of each overhead class
+	groundClasses int
+}
+
+// graph returns the loss for overhead-class logits [B,K] and label rows
+// [B,K], one-hot or blended. The label rows are summed per ground class
+// in the same way as the probabilities.
+func (gl groundLoss) graph(logits, labels *graph.Node) *graph.Node {
+	k := len(gl.groundOf)
+	m := make([][]float32, k)
+	for i, g := range gl.groundOf {
+		m[i] = make([]float32, gl.groundClasses)
+		m[i][g] = 1
+	}
+	toGround := graph.Const(logits.Graph(), m)
+	p := graph.MatMul(softmax(logits), toGround)
+	y := graph.MatMul(labels, toGround)
+	// The floor keeps the logarithm finite when every class of a ground
+	// class has underflowed to probability 0.
+	logP := graph.Log(graph.MaxScalar(p, float32(1e-12)))
+	return graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(y, logP), 1)))
+}
+
 // encoderTrainStep runs one Adam step of the encoder on normalised patches
 // [B,3,P,P] with overhead-class label rows [B,K] (one-hot, or blended by
 // mixup) and returns the loss and the logits.
@@ -147,6 +179,9 @@ func (e *engine) encoderTrainStep(patches []float32, onehot []float32, batch, si
 		s := scope.At(scopeEncoder)
 		_, lg := encoderNet(s, e.lc(true), e.arch, in[0], e.overheadClasses)
 		l := crossEntropy(lg, in[1])
+		if e.groundLoss.weight > 0 {
+			l = graph.Add(l, graph.MulScalar(e.groundLoss.graph(lg, in[1]), e.groundLoss.weight))
+		}
 		adam("adam_encoder", lr, 0.9, 0.999).UpdateGraph(s, l.Graph(), l)
 		return []*graph.Node{l, lg}
 	})

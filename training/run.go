@@ -99,6 +99,9 @@ func newRunner(ctx context.Context, cfg Config, opts Options) (*runner, error) {
 	}
 	r.eng = eng
 	r.eng.noiseScale = cfg.NoiseScale
+	if cfg.EncoderGroundWeight > 0 {
+		r.eng.groundLoss = groundLoss{weight: cfg.EncoderGroundWeight, groundOf: r.data.GroundOfClass, groundClasses: len(GroundClasses)}
+	}
 	if err := r.resume(); err != nil {
 		r.close()
 		return nil, err
@@ -283,6 +286,7 @@ func (r *runner) trainEncoder(ctx context.Context) error {
 			onehot[b*k+train.Labels[i]] = 1
 		}
 		patches := train.batch(idx, flip, rot)
+		shift(r.rng("encoder-shift", r.st.Step), patches, batch, train.Size, r.cfg.EncoderShift)
 		if r.cfg.EncoderMixup > 0 {
 			mixup(r.rng("encoder-mixup", r.st.Step), r.cfg.EncoderMixup, patches, onehot, batch)
 		}
