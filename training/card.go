@@ -49,8 +49,9 @@ func (r *runner) modelCard(exported []exportedModel) string {
 	if c.EncoderSchedule == "cosine" {
 		schedule = "falling along a cosine to a hundredth of it"
 	}
-	fmt.Fprintf(&b, "- Adam, learning rate %g, betas %g/%g, batch %d, seed %d; encoder: %d epochs from learning rate %g, %s; %s.\n",
-		c.LR, c.Beta1, c.Beta2, c.BatchSize, c.Seed, c.EncoderEpochs, c.EncoderLR, schedule, encoderTrainingText(c))
+	fmt.Fprintf(&b, "- Adam, learning rate %g, betas %g/%g, batch %d, seed %d; encoder: %d epochs from learning rate %g, %s.\n",
+		c.LR, c.Beta1, c.Beta2, c.BatchSize, c.Seed, c.EncoderEpochs, c.EncoderLR, schedule)
+	fmt.Fprintf(&b, "- %s\n", encoderTrainingText(c))
 	fmt.Fprintf(&b, "- Trained steps: encoder %d, GAN %d (of %d epochs planned), classifier %d.\n", r.st.EncoderSteps, r.st.GANSteps, c.GANEpochs, c.ClassifierSteps)
 	fmt.Fprintf(&b, "- Training time %s (wall clock, resumed runs included; an encoder taken over with `encoder_from` was trained, and timed, in its own run) on %s, with GoMLX v0.28.2 on its ONNX Runtime backend.\n\n",
 		r.elapsed().Round(time.Second), hardware())

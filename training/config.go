@@ -421,7 +421,8 @@ func (c Config) Hash() string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// encoderTrainingText describes the encoder's augmentation and losses.
+// encoderTrainingText describes the encoder's augmentation and loss in
+// two sentences for the model card.
 func encoderTrainingText(c Config) string {
 	aug := "random flips and quarter turns"
 	if c.EncoderShift > 0 {
@@ -432,7 +433,7 @@ func encoderTrainingText(c Config) string {
 	}
 	loss := "cross-entropy over the overhead classes"
 	if c.EncoderGroundWeight > 0 {
-		loss += fmt.Sprintf(" plus %g times the cross-entropy of the ground class (the summed probability of its overhead classes)", c.EncoderGroundWeight)
+		loss += fmt.Sprintf(", plus the ground-class cross-entropy (the summed probability of its overhead classes) with weight %g", c.EncoderGroundWeight)
 	}
-	return "augmented by " + aug + "; loss: " + loss
+	return "Encoder augmentation: " + aug + ". Encoder loss: " + loss + "."
 }

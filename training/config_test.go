@@ -35,6 +35,7 @@ func TestLoadConfigValidation(t *testing.T) {
 		{name: "encoder shift beyond a quarter patch", json: `{"encoder_shift": 17}`, wantErr: "encoder_shift 17 must be in [0,16]"},
 		{name: "encoder ground weight", json: `{"encoder_ground_weight": 1}`},
 		{name: "negative encoder ground weight", json: `{"encoder_ground_weight": -1}`, wantErr: "encoder_ground_weight -1"},
+		{name: "large encoder ground weight", json: `{"encoder_ground_weight": 11}`, wantErr: "encoder_ground_weight 11"},
 		{name: "legacy architecture", json: `{"arch": {"encoder_kernel": 2, "upsample": "subpixel"}, "encoder_lr_schedule": "constant"}`},
 	}
 	for _, tc := range tests {
@@ -107,21 +108,26 @@ func TestConfigHashStable(t *testing.T) {
 func TestEncoderOptionsChangeDigests(t *testing.T) {
 	tests := []struct {
 		field string
-		set   func(*Config)
+		set   func(*Config, float64)
+		a, b  float64 // two non-zero values
 	}{
-		{"encoder_mixup 0.4", func(c *Config) { c.EncoderMixup = 0.4 }},
-		{"encoder_shift 4", func(c *Config) { c.EncoderShift = 4 }},
-		{"encoder_ground_weight 1", func(c *Config) { c.EncoderGroundWeight = 1 }},
+		{"encoder_mixup", func(c *Config, v float64) { c.EncoderMixup = v }, 0.4, 0.8},
+		{"encoder_shift", func(c *Config, v float64) { c.EncoderShift = int(v) }, 4, 8},
+		{"encoder_ground_weight", func(c *Config, v float64) { c.EncoderGroundWeight = v }, 1, 2},
 	}
 	for _, tt := range tests {
-		c := DefaultConfig()
-		encoderBefore, before := c.EncoderHash(), c.Hash()
-		tt.set(&c)
-		if c.EncoderHash() == encoderBefore {
-			t.Errorf("%s leaves the encoder digest unchanged, so its encoder could be taken over by a run without it", tt.field)
+		off := DefaultConfig()
+		withA, withB := off, off
+		tt.set(&withA, tt.a)
+		tt.set(&withB, tt.b)
+		if withA.EncoderHash() == off.EncoderHash() {
+			t.Errorf("%s %g leaves the encoder digest unchanged, so its encoder could be taken over by a run without it", tt.field, tt.a)
 		}
-		if c.Hash() == before {
-			t.Errorf("%s leaves the config digest unchanged, so a run without it could resume its checkpoint", tt.field)
+		if withA.Hash() == off.Hash() {
+			t.Errorf("%s %g leaves the config digest unchanged, so a run without it could resume its checkpoint", tt.field, tt.a)
+		}
+		if withA.EncoderHash() == withB.EncoderHash() {
+			t.Errorf("%s %g and %g give one encoder digest", tt.field, tt.a, tt.b)
 		}
 	}
 }
@@ -247,9 +253,9 @@ func TestEncoderTrainingText(t *testing.T) {
 		want []string
 		not  []string
 	}{
-		{"defaults", func(*Config) {}, []string{"flips and quarter turns", "cross-entropy over the overhead classes"}, []string{"shifts", "mixup", "ground class"}},
-		{"shift", func(c *Config) { c.EncoderShift = 8 }, []string{"shifts of up to 8 pixels"}, []string{"ground class"}},
-		{"ground loss", func(c *Config) { c.EncoderGroundWeight = 1 }, []string{"plus 1 times the cross-entropy of the ground class"}, []string{"shifts"}},
+		{"defaults", func(*Config) {}, []string{"flips and quarter turns", "cross-entropy over the overhead classes"}, []string{"shifts", "mixup", "ground-class"}},
+		{"shift", func(c *Config) { c.EncoderShift = 8 }, []string{"shifts of up to 8 pixels"}, []string{"ground-class"}},
+		{"ground loss", func(c *Config) { c.EncoderGroundWeight = 1 }, []string{"plus the ground-class cross-entropy (the summed probability of its overhead classes) with weight 1"}, []string{"shifts"}},
 		{"mixup", func(c *Config) { c.EncoderMixup = 0.4 }, []string{"mixup with alpha 0.4"}, nil},
 	}
 	for _, tt := range tests {

@@ -156,19 +156,40 @@ type groundLoss struct {
 // [B,K], one-hot or blended. The label rows are summed per ground class
 // in the same way as the probabilities.
 func (gl groundLoss) graph(logits, labels *graph.Node) *graph.Node {
+	g := logits.Graph()
 	k := len(gl.groundOf)
-	m := make([][]float32, k)
-	for i, g := range gl.groundOf {
-		m[i] = make([]float32, gl.groundClasses)
-		m[i][g] = 1
+	toGround := make([][]float32, k)
+	for i, gc := range gl.groundOf {
+		toGround[i] = make([]float32, gl.groundClasses)
+		toGround[i][gc] = 1
 	}
-	toGround := graph.Const(logits.Graph(), m)
-	p := graph.MatMul(softmax(logits), toGround)
-	y := graph.MatMul(labels, toGround)
-	// The floor keeps the logarithm finite when every class of a ground
-	// class has underflowed to probability 0.
-	logP := graph.Log(graph.MaxScalar(p, float32(1e-12)))
-	return graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(y, logP), 1)))
+	y := graph.MatMul(labels, graph.Const(g, toGround))
+	return graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(y, gl.logProbs(logits)), 1)))
+}
+
+// logProbs returns the log-probability of each ground class [B,G] as a
+// log-sum-exp of the log-softmax of its overhead classes, so it stays
+// finite and keeps its gradient however small the probability is.
+func (gl groundLoss) logProbs(logits *graph.Node) *graph.Node {
+	g := logits.Graph()
+	k := len(gl.groundOf)
+
+	// mask[c][i] is 0 for the overhead classes i of ground class c and a
+	// large negative number for the others, whose exponentials become 0.
+	mask := make([][][]float32, 1)
+	mask[0] = make([][]float32, gl.groundClasses)
+	for c := range mask[0] {
+		mask[0][c] = make([]float32, k)
+		for i, gc := range gl.groundOf {
+			if gc != c {
+				mask[0][c][i] = -1e30
+			}
+		}
+	}
+	z := graph.Add(graph.InsertAxes(logSoftmax(logits), 1), graph.Const(g, mask)) // [B,G,K]
+	top := graph.StopGradient(graph.ReduceAndKeep(z, graph.ReduceMax, 2))
+	sum := graph.ReduceSum(graph.Exp(graph.Sub(z, top)), 2)
+	return graph.Add(graph.Log(sum), graph.Squeeze(top, 2))
 }
 
 // encoderTrainStep runs one Adam step of the encoder on normalised patches

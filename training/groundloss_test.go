@@ -10,50 +10,151 @@ import (
 	"github.com/gomlx/gomlx/ml/model"
 )
 
-// TestGroundLoss compares the graph's ground-class loss with the same sum
-// in Go: four overhead classes, the first two mapping to ground class 0.
-func TestGroundLoss(t *testing.T) {
+// groundMap maps four overhead classes to three ground classes: the first
+// two to ground class 0.
+var groundMap = groundLoss{weight: 1, groundOf: []int{0, 0, 1, 2}, groundClasses: 3}
+
+// groundLossRef is the ground-class loss of rows of k logits and labels,
+// computed in float64 with one log-sum-exp per ground class.
+func groundLossRef(gl groundLoss, logits, labels []float32) float64 {
+	k := len(gl.groundOf)
+	rows := len(logits) / k
+	var loss float64
+	for b := 0; b < rows; b++ {
+		row := logits[b*k : (b+1)*k]
+		all := logSumExp(row, func(int) bool { return true })
+		for i, y := range labels[b*k : (b+1)*k] {
+			if y == 0 {
+				continue
+			}
+			g := gl.groundOf[i]
+			inGround := logSumExp(row, func(j int) bool { return gl.groundOf[j] == g })
+			loss -= float64(y) * (inGround - all)
+		}
+	}
+	return loss / float64(rows)
+}
+
+// logSumExp returns log(sum(exp(v[j]))) over the j that keep accepts.
+func logSumExp(v []float32, keep func(j int) bool) float64 {
+	top := math.Inf(-1)
+	for j, x := range v {
+		if keep(j) {
+			top = math.Max(top, float64(x))
+		}
+	}
+	var sum float64
+	for j, x := range v {
+		if keep(j) {
+			sum += math.Exp(float64(x) - top)
+		}
+	}
+	return top + math.Log(sum)
+}
+
+func TestGroundLossMatchesReference(t *testing.T) {
 	e, err := newEngine(DefaultConfig().Arch, 1, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	gl := groundLoss{weight: 1, groundOf: []int{0, 0, 1, 2}, groundClasses: 3}
-	logits := []float32{
-		2, 1, 0, -1, // ground 0 holds most of the probability
-		0, 0, 3, 0,
-		-50, -60, 40, 0, // ground 0 falls below the floor, which keeps the logarithm finite
-	}
-	labels := []float32{
-		0, 1, 0, 0, // a confusion inside ground class 0 costs little
-		0, 0, 0, 1,
-		1, 0, 0, 0,
+	tests := []struct {
+		name           string
+		logits, labels []float32
+	}{
+		// A confusion inside ground class 0 costs little.
+		{"inside one ground class", []float32{2, 1, 0, -1}, []float32{0, 1, 0, 0}},
+		{"across ground classes", []float32{0, 0, 3, 0}, []float32{0, 0, 0, 1}},
+		// The probability of ground class 0 is about exp(-90): the loss
+		// must be about 90, with no floor.
+		{"tiny probability", []float32{-50, -60, 40, 0}, []float32{1, 0, 0, 0}},
+		{"blended across ground classes", []float32{1, 0, 2, -1}, []float32{0.5, 0, 0.5, 0}},
+		{"blended inside a ground class", []float32{1, 0, 2, -1}, []float32{0.5, 0.5, 0, 0}},
 	}
 	ex := e.exec("ground_loss_test", func(_ *model.Scope, in []*graph.Node) []*graph.Node {
-		return []*graph.Node{gl.graph(in[0], in[1])}
+		return []*graph.Node{groundMap.graph(in[0], in[1])}
 	})
-	out, err := call(ex, tensor(logits, 3, 4), tensor(labels, 3, 4))
+	for _, tt := range tests {
+		out, err := call(ex, tensor(tt.logits, 1, 4), tensor(tt.labels, 1, 4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := groundLossRef(groundMap, tt.logits, tt.labels)
+		got := float64(out[0][0])
+		if math.IsNaN(got) || math.Abs(got-want) > 1e-4*math.Max(1, want) {
+			t.Errorf("%s: ground loss = %g, want %g", tt.name, got, want)
+		}
+	}
+}
+
+// TestGroundLossGradientAtTinyProbability checks that a row whose true
+// ground class has almost no probability still pulls on its logits.
+func TestGroundLossGradientAtTinyProbability(t *testing.T) {
+	e, err := newEngine(DefaultConfig().Arch, 1, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer e.Close()
+	ex := e.exec("ground_loss_grad_test", func(_ *model.Scope, in []*graph.Node) []*graph.Node {
+		l := groundMap.graph(in[0], in[1])
+		return []*graph.Node{graph.Gradient(l, in[0])[0]}
+	})
+	out, err := call(ex, tensor([]float32{-50, -60, 40, 0}, 1, 4), tensor([]float32{1, 0, 0, 0}, 1, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	grad := out[0]
+	// d loss / d logit 0 is -(share of logit 0 in its ground class) plus
+	// its softmax probability: about -1.
+	if math.Abs(float64(grad[0])+1) > 1e-3 {
+		t.Errorf("gradient on the true class's logit = %g, want about -1", grad[0])
+	}
+	if math.Abs(float64(grad[2])-1) > 1e-3 {
+		t.Errorf("gradient on the winning wrong logit = %g, want about 1", grad[2])
+	}
+}
 
-	var want float64
-	for b := 0; b < 3; b++ {
-		row := logits[b*4 : (b+1)*4]
-		var total float64
-		p := make([]float64, 3)
-		for i, v := range row {
-			total += math.Exp(float64(v))
-			p[gl.groundOf[i]] += math.Exp(float64(v))
+// TestEncoderStepAddsGroundLoss checks that encoderTrainStep's loss is the
+// overhead cross-entropy plus the weighted ground loss of its logits: two
+// engines with one seed start from the same weights.
+func TestEncoderStepAddsGroundLoss(t *testing.T) {
+	const batch, size, weight = 4, 16, 2.0
+	a := DefaultConfig().Arch
+	a.EncoderWidth = 4
+	patches := make([]float32, batch*3*size*size)
+	for i := range patches {
+		patches[i] = float32(math.Sin(float64(i)))
+	}
+	onehot := make([]float32, batch*4)
+	for b := 0; b < batch; b++ {
+		onehot[b*4+b%4] = 1
+	}
+
+	step := func(gl groundLoss) (float32, []float32) {
+		e, err := newEngine(a, 1, 4)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for i, y := range labels[b*4 : (b+1)*4] {
-			if y > 0 {
-				want -= float64(y) * math.Log(math.Max(p[gl.groundOf[i]]/total, 1e-12))
-			}
+		defer e.Close()
+		e.groundLoss = gl
+		loss, logits, err := e.encoderTrainStep(patches, onehot, batch, size, 1e-3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return loss, logits
+	}
+	plain, plainLogits := step(groundLoss{})
+	gl := groundMap
+	gl.weight = weight
+	withGround, logits := step(gl)
+
+	for i := range logits {
+		if math.Abs(float64(logits[i]-plainLogits[i])) > 1e-4 {
+			t.Fatalf("logit %d differs between the two engines (%g, %g), so they did not start from the same weights", i, logits[i], plainLogits[i])
 		}
 	}
-	want /= 3
-	if got := float64(out[0][0]); math.IsNaN(got) || math.Abs(got-want) > 1e-3*math.Max(1, want) {
-		t.Errorf("ground loss = %g, want %g", got, want)
+	want := float64(plain) + weight*groundLossRef(gl, logits, onehot)
+	if math.Abs(float64(withGround)-want) > 1e-3*math.Max(1, want) {
+		t.Errorf("loss with the ground term = %g, want %g (cross-entropy %g)", withGround, want, plain)
 	}
 }

@@ -24,8 +24,9 @@ func TestMirror(t *testing.T) {
 // TestShiftTranslates checks that each shifted image is its original moved
 // by one offset within the limit, with mirrored edges: every output pixel
 // of every channel is the input pixel at the mirrored, offset position.
+// Over 200 images both offsets reach both limits and differ from each other.
 func TestShiftTranslates(t *testing.T) {
-	const n, size, maxShift = 6, 8, 2
+	const n, size, maxShift = 200, 8, 2
 	batch := make([]float32, n*3*size*size)
 	for i := range batch {
 		batch[i] = float32(i) // every pixel distinct
@@ -34,19 +35,27 @@ func TestShiftTranslates(t *testing.T) {
 	shift(rand.New(rand.NewPCG(3, 4)), batch, n, size, maxShift)
 
 	plane := size * size
-	moved := 0
+	seenX, seenY := map[int]bool{}, map[int]bool{}
+	differ := false
 	for b := 0; b < n; b++ {
 		img, src := batch[b*3*plane:(b+1)*3*plane], orig[b*3*plane:(b+1)*3*plane]
 		dx, dy, ok := findOffset(img, src, size, maxShift)
 		if !ok {
 			t.Fatalf("image %d is not a mirrored translation of its original by at most %d pixels", b, maxShift)
 		}
-		if dx != 0 || dy != 0 {
-			moved++
+		seenX[dx], seenY[dy] = true, true
+		differ = differ || dx != dy
+	}
+	for _, d := range []int{-maxShift, maxShift} {
+		if !seenX[d] {
+			t.Errorf("no image moved by %d pixels along x", d)
+		}
+		if !seenY[d] {
+			t.Errorf("no image moved by %d pixels along y", d)
 		}
 	}
-	if moved == 0 {
-		t.Error("no image moved")
+	if !differ {
+		t.Error("every image moved by the same offset along x and y")
 	}
 }
 
