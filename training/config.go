@@ -433,7 +433,7 @@ func encoderTrainingText(c Config) string {
 	}
 	loss := "cross-entropy over the overhead classes"
 	if c.EncoderGroundWeight > 0 {
-		loss += fmt.Sprintf(", plus the ground-class cross-entropy (the summed probability of its overhead classes) with weight %g", c.EncoderGroundWeight)
+		loss += fmt.Sprintf(", plus, with weight %g, the cross-entropy of the ground class, whose probability is the sum of its overhead classes' probabilities", c.EncoderGroundWeight)
 	}
 	return "Encoder augmentation: " + aug + ". Encoder loss: " + loss + "."
 }

@@ -129,6 +129,9 @@ func TestEncoderOptionsChangeDigests(t *testing.T) {
 		if withA.EncoderHash() == withB.EncoderHash() {
 			t.Errorf("%s %g and %g give one encoder digest", tt.field, tt.a, tt.b)
 		}
+		if withA.Hash() == withB.Hash() {
+			t.Errorf("%s %g and %g give one config digest", tt.field, tt.a, tt.b)
+		}
 	}
 }
 
@@ -253,9 +256,9 @@ func TestEncoderTrainingText(t *testing.T) {
 		want []string
 		not  []string
 	}{
-		{"defaults", func(*Config) {}, []string{"flips and quarter turns", "cross-entropy over the overhead classes"}, []string{"shifts", "mixup", "ground-class"}},
-		{"shift", func(c *Config) { c.EncoderShift = 8 }, []string{"shifts of up to 8 pixels"}, []string{"ground-class"}},
-		{"ground loss", func(c *Config) { c.EncoderGroundWeight = 1 }, []string{"plus the ground-class cross-entropy (the summed probability of its overhead classes) with weight 1"}, []string{"shifts"}},
+		{"defaults", func(*Config) {}, []string{"flips and quarter turns", "cross-entropy over the overhead classes"}, []string{"shifts", "mixup", "ground"}},
+		{"shift", func(c *Config) { c.EncoderShift = 8 }, []string{"shifts of up to 8 pixels"}, []string{"ground"}},
+		{"ground loss", func(c *Config) { c.EncoderGroundWeight = 1 }, []string{"plus, with weight 1, the cross-entropy of the ground class"}, []string{"shifts"}},
 		{"mixup", func(c *Config) { c.EncoderMixup = 0.4 }, []string{"mixup with alpha 0.4"}, nil},
 	}
 	for _, tt := range tests {

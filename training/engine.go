@@ -176,6 +176,9 @@ func (gl groundLoss) logProbs(logits *graph.Node) *graph.Node {
 
 	// mask[c][i] is 0 for the overhead classes i of ground class c and a
 	// large negative number for the others, whose exponentials become 0.
+	// NOTE: a ground class without overhead classes (the Landsat setting
+	// uses two of seven) gets a log-probability of about -1e30, which its
+	// zero label share cancels. A mask of -Inf would turn it into NaN.
 	mask := make([][][]float32, 1)
 	mask[0] = make([][]float32, gl.groundClasses)
 	for c := range mask[0] {

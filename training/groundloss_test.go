@@ -74,6 +74,7 @@ func TestGroundLossMatchesReference(t *testing.T) {
 	ex := e.exec("ground_loss_test", func(_ *model.Scope, in []*graph.Node) []*graph.Node {
 		return []*graph.Node{groundMap.graph(in[0], in[1])}
 	})
+	var allLogits, allLabels []float32
 	for _, tt := range tests {
 		out, err := call(ex, tensor(tt.logits, 1, 4), tensor(tt.labels, 1, 4))
 		if err != nil {
@@ -83,6 +84,52 @@ func TestGroundLossMatchesReference(t *testing.T) {
 		got := float64(out[0][0])
 		if math.IsNaN(got) || math.Abs(got-want) > 1e-4*math.Max(1, want) {
 			t.Errorf("%s: ground loss = %g, want %g", tt.name, got, want)
+		}
+		allLogits, allLabels = append(allLogits, tt.logits...), append(allLabels, tt.labels...)
+	}
+
+	// The same rows as one batch: the loss is their mean.
+	n := len(tests)
+	batchEx := e.exec("ground_loss_batch_test", func(_ *model.Scope, in []*graph.Node) []*graph.Node {
+		return []*graph.Node{groundMap.graph(in[0], in[1])}
+	})
+	out, err := call(batchEx, tensor(allLogits, n, 4), tensor(allLabels, n, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := groundLossRef(groundMap, allLogits, allLabels)
+	if got := float64(out[0][0]); math.IsNaN(got) || math.Abs(got-want) > 1e-4*math.Max(1, want) {
+		t.Errorf("batch of %d rows: ground loss = %g, want the mean %g", n, got, want)
+	}
+}
+
+// TestGroundLossEmptyGroundClass checks that ground classes without any
+// overhead class, as in the Landsat setting, leave the loss and its
+// gradient finite.
+func TestGroundLossEmptyGroundClass(t *testing.T) {
+	e, err := newEngine(DefaultConfig().Arch, 1, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	gl := groundMap
+	gl.groundClasses = 5 // classes 3 and 4 have no overhead class
+	ex := e.exec("ground_loss_empty_test", func(_ *model.Scope, in []*graph.Node) []*graph.Node {
+		l := gl.graph(in[0], in[1])
+		return []*graph.Node{l, graph.Gradient(l, in[0])[0]}
+	})
+	logits, labels := []float32{1, 0, 2, -1}, []float32{0, 0, 1, 0}
+	out, err := call(ex, tensor(logits, 1, 4), tensor(labels, 1, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := groundLossRef(groundMap, logits, labels)
+	if got := float64(out[0][0]); math.IsNaN(got) || math.Abs(got-want) > 1e-4*math.Max(1, want) {
+		t.Errorf("ground loss = %g, want %g", got, want)
+	}
+	for i, v := range out[1] {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			t.Errorf("gradient on logit %d is %g", i, v)
 		}
 	}
 }
@@ -110,7 +157,7 @@ func TestGroundLossGradientAtTinyProbability(t *testing.T) {
 		t.Errorf("gradient on the true class's logit = %g, want about -1", grad[0])
 	}
 	if math.Abs(float64(grad[2])-1) > 1e-3 {
-		t.Errorf("gradient on the winning wrong logit = %g, want about 1", grad[2])
+		t.Errorf("gradient on the largest logit, of a wrong class, = %g, want about 1", grad[2])
 	}
 }
 
@@ -130,23 +177,27 @@ func TestEncoderStepAddsGroundLoss(t *testing.T) {
 		onehot[b*4+b%4] = 1
 	}
 
-	step := func(gl groundLoss) (float32, []float32) {
+	// step returns the loss and logits of one training step, and the
+	// logits of the same patches after it.
+	step := func(gl groundLoss) (loss float32, logits, after []float32) {
 		e, err := newEngine(a, 1, 4)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer e.Close()
 		e.groundLoss = gl
-		loss, logits, err := e.encoderTrainStep(patches, onehot, batch, size, 1e-3)
-		if err != nil {
+		if loss, logits, err = e.encoderTrainStep(patches, onehot, batch, size, 1e-3); err != nil {
 			t.Fatal(err)
 		}
-		return loss, logits
+		if _, after, err = e.encode(patches, batch, size); err != nil {
+			t.Fatal(err)
+		}
+		return loss, logits, after
 	}
-	plain, plainLogits := step(groundLoss{})
+	plain, plainLogits, plainAfter := step(groundLoss{})
 	gl := groundMap
 	gl.weight = weight
-	withGround, logits := step(gl)
+	withGround, logits, after := step(gl)
 
 	for i := range logits {
 		if math.Abs(float64(logits[i]-plainLogits[i])) > 1e-4 {
@@ -156,5 +207,14 @@ func TestEncoderStepAddsGroundLoss(t *testing.T) {
 	want := float64(plain) + weight*groundLossRef(gl, logits, onehot)
 	if math.Abs(float64(withGround)-want) > 1e-3*math.Max(1, want) {
 		t.Errorf("loss with the ground term = %g, want %g (cross-entropy %g)", withGround, want, plain)
+	}
+
+	// The term must also be trained: the weights after the step differ.
+	var diff float64
+	for i := range after {
+		diff = math.Max(diff, math.Abs(float64(after[i]-plainAfter[i])))
+	}
+	if diff < 1e-6 {
+		t.Errorf("logits after one step differ by at most %g with and without the ground term, so the term did not reach the update", diff)
 	}
 }

@@ -24,7 +24,8 @@ func TestMirror(t *testing.T) {
 // TestShiftTranslates checks that each shifted image is its original moved
 // by one offset within the limit, with mirrored edges: every output pixel
 // of every channel is the input pixel at the mirrored, offset position.
-// Over 200 images both offsets reach both limits and differ from each other.
+// Over 200 images both offsets reach both limits, and dx and dy differ
+// for at least one image.
 func TestShiftTranslates(t *testing.T) {
 	const n, size, maxShift = 200, 8, 2
 	batch := make([]float32, n*3*size*size)
