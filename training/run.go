@@ -280,16 +280,7 @@ func (r *runner) trainEncoder(ctx context.Context) error {
 		}
 		epoch, s := r.st.Step/perEpoch, r.st.Step%perEpoch
 		idx := r.rng("encoder-epoch", epoch).Perm(train.Len())[s*batch : (s+1)*batch]
-		flip, rot := randomAugment(r.rng("encoder-step", r.st.Step), batch)
-		onehot := make([]float32, batch*k)
-		for b, i := range idx {
-			onehot[b*k+train.Labels[i]] = 1
-		}
-		patches := train.batch(idx, flip, rot)
-		shift(r.rng("encoder-shift", r.st.Step), patches, batch, train.Size, r.cfg.EncoderShift)
-		if r.cfg.EncoderMixup > 0 {
-			mixup(r.rng("encoder-mixup", r.st.Step), r.cfg.EncoderMixup, patches, onehot, batch)
-		}
+		patches, onehot := r.encoderBatch(idx, r.st.Step)
 		if r.cfg.EncoderSchedule == "cosine" {
 			if err := r.eng.setLearningRate(scopeEncoder, cosineDecay(r.cfg.EncoderLR, r.st.Step, total)); err != nil {
 				return fmt.Errorf("set encoder learning rate: %w", err)
@@ -325,6 +316,27 @@ func (r *runner) trainEncoder(ctx context.Context) error {
 	r.opts.emit(Event{Phase: PhaseEncoder, Step: total, Steps: total, Elapsed: r.elapsed(),
 		Message: fmt.Sprintf("encoder held-out accuracy over %d overhead classes: %.3f", k, testAcc)})
 	return r.checkpoint()
+}
+
+// encoderBatch returns the patches [len(idx),3,P,P] and label rows
+// [len(idx),K] of one encoder training step: the training patches at idx,
+// flipped, turned and shifted at random, then blended by mixup when it is
+// on. step seeds the random draws.
+func (r *runner) encoderBatch(idx []int, step int) (patches, onehot []float32) {
+	train := r.data.OverheadTrain
+	n, k := len(idx), len(r.data.OverheadClasses)
+	flip, rot := randomAugment(r.rng("encoder-step", step), n)
+	onehot = make([]float32, n*k)
+	for b, i := range idx {
+		onehot[b*k+train.Labels[i]] = 1
+	}
+
+	patches = train.batch(idx, flip, rot)
+	shift(r.rng("encoder-shift", step), patches, n, train.Size, r.cfg.EncoderShift)
+	if r.cfg.EncoderMixup > 0 {
+		mixup(r.rng("encoder-mixup", step), r.cfg.EncoderMixup, patches, onehot, n)
+	}
+	return patches, onehot
 }
 
 // cosineDecay returns the learning rate at step of total: lr at step 0,
