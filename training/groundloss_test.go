@@ -14,6 +14,18 @@ import (
 // two to ground class 0.
 var groundMap = groundLoss{weight: 1, groundOf: []int{0, 0, 1, 2}, groundClasses: 3}
 
+// groundTestEngine returns an engine for four overhead classes, closed
+// when the test ends.
+func groundTestEngine(t *testing.T) *engine {
+	t.Helper()
+	e, err := newEngine(DefaultConfig().Arch, 1, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	return e
+}
+
 // groundLossRef is the ground-class loss of rows of k logits and labels,
 // computed in float64 with one log-sum-exp per ground class.
 func groundLossRef(gl groundLoss, logits, labels []float32) float64 {
@@ -53,11 +65,7 @@ func logSumExp(v []float32, keep func(j int) bool) float64 {
 }
 
 func TestGroundLossMatchesReference(t *testing.T) {
-	e, err := newEngine(DefaultConfig().Arch, 1, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := groundTestEngine(t)
 	tests := []struct {
 		name           string
 		logits, labels []float32
@@ -107,11 +115,7 @@ func TestGroundLossMatchesReference(t *testing.T) {
 // overhead class, as in the Landsat setting, leave the loss and its
 // gradient finite.
 func TestGroundLossEmptyGroundClass(t *testing.T) {
-	e, err := newEngine(DefaultConfig().Arch, 1, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := groundTestEngine(t)
 	gl := groundMap
 	gl.groundClasses = 5 // classes 3 and 4 have no overhead class
 	ex := e.exec("ground_loss_empty_test", func(_ *model.Scope, in []*graph.Node) []*graph.Node {
@@ -137,11 +141,7 @@ func TestGroundLossEmptyGroundClass(t *testing.T) {
 // TestGroundLossGradientAtTinyProbability checks that a row whose true
 // ground class has almost no probability still pulls on its logits.
 func TestGroundLossGradientAtTinyProbability(t *testing.T) {
-	e, err := newEngine(DefaultConfig().Arch, 1, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := groundTestEngine(t)
 	ex := e.exec("ground_loss_grad_test", func(_ *model.Scope, in []*graph.Node) []*graph.Node {
 		l := groundMap.graph(in[0], in[1])
 		return []*graph.Node{graph.Gradient(l, in[0])[0]}
