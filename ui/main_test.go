@@ -27,3 +27,12 @@ func onUI(f func()) {
 	defer uiLock.Unlock()
 	f()
 }
+
+// closeViewer closes v as the UI goroutine would: widget changes hold the
+// UI lock, while the panel's goroutines and the render worker finish outside it.
+func closeViewer(v *Viewer) {
+	onUI(v.Cells.Clear)
+	v.Cells.WaitBackground()
+	v.Map.Close()
+	onUI(v.Close)
+}

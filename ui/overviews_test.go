@@ -61,8 +61,9 @@ func TestViewerOffersOverviews(t *testing.T) {
 		},
 	}
 
-	v := NewViewer(win, svc)
-	t.Cleanup(v.Close)
+	var v *Viewer
+	onUI(func() { v = NewViewer(win, svc) })
+	t.Cleanup(func() { closeViewer(v) })
 	opened := make(chan error, 2)
 	v.OnSceneOpened = func(err error) { opened <- err }
 	v.Open("testdata/olinda-321.png")

@@ -51,8 +51,9 @@ func testViewer(t *testing.T, gen *seedGenerator, cls *stripeClassifier) (*Viewe
 		Exporter: &recordingExporter{},
 	}
 
-	v := NewViewer(win, svc)
-	t.Cleanup(v.Close)
+	var v *Viewer
+	onUI(func() { v = NewViewer(win, svc) })
+	t.Cleanup(func() { closeViewer(v) })
 	opened := make(chan error, 1)
 	v.OnSceneOpened = func(err error) { opened <- err }
 	v.Open(scene.Source.Info().Path)
@@ -337,7 +338,7 @@ func TestLayersPanelControlsMap(t *testing.T) {
 	if v.Map.LayerStyle(LayerGrid).Visible {
 		t.Error("grid still visible after unticking it")
 	}
-	p.sliders[LayerImagery].SetValue(0.25)
+	onUI(func() { p.sliders[LayerImagery].SetValue(0.25) })
 	if got := v.Map.LayerStyle(LayerImagery).Opacity; got != 0.25 {
 		t.Errorf("imagery opacity = %v, want 0.25", got)
 	}
