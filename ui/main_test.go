@@ -28,8 +28,8 @@ func onUI(f func()) {
 	f()
 }
 
-// closeViewer closes v as the UI goroutine would: widget changes hold the
-// UI lock, while the panel's goroutines and the render worker finish outside it.
+// closeViewer closes v without deadlocking on uiLock: the panel's goroutines
+// and the render worker hand results over through doOnUI, so they finish outside it.
 func closeViewer(v *Viewer) {
 	onUI(v.Cells.Clear)
 	v.Cells.WaitBackground()

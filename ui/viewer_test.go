@@ -355,11 +355,14 @@ func TestLayersPanelControlsMap(t *testing.T) {
 func TestProjectRoundTrip(t *testing.T) {
 	v, grid := testViewer(t, &seedGenerator{}, nil)
 	cell := grid.Cell(5, 5)
-	onUI(func() { v.cellTapped(cell, cell.Bounds.Center()) })
-	v.Map.SetViewState(cell.Bounds.Center(), 7.5)
-	v.Map.SetLayerStyle(LayerGrid, LayerStyle{Visible: false, Opacity: 0.2})
-
-	p, err := v.Project()
+	var p Project
+	var err error
+	onUI(func() {
+		v.cellTapped(cell, cell.Bounds.Center())
+		v.Map.SetViewState(cell.Bounds.Center(), 7.5)
+		v.Map.SetLayerStyle(LayerGrid, LayerStyle{Visible: false, Opacity: 0.2})
+		p, err = v.Project()
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
