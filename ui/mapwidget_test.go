@@ -127,7 +127,9 @@ func TestMapWheelZoomKeepsPointUnderCursor(t *testing.T) {
 	before := m.MapPointAt(cursor)
 	scale := m.scale
 	// test.Scroll leaves the event position empty, so call the handler.
-	m.Scrolled(&fyne.ScrollEvent{PointEvent: fyne.PointEvent{Position: cursor}, Scrolled: fyne.Delta{DY: 25}})
+	onUI(func() {
+		m.Scrolled(&fyne.ScrollEvent{PointEvent: fyne.PointEvent{Position: cursor}, Scrolled: fyne.Delta{DY: 25}})
+	})
 	after := m.MapPointAt(cursor)
 	if math.Abs(before.X-after.X) > 1e-6 || math.Abs(before.Y-after.Y) > 1e-6 {
 		t.Errorf("point under the cursor moved from %+v to %+v", before, after)
@@ -139,15 +141,19 @@ func TestMapWheelZoomKeepsPointUnderCursor(t *testing.T) {
 
 func TestMapZoomLimits(t *testing.T) {
 	m, _, src, _ := newTestMap(t, 400, 300)
-	for i := 0; i < 100; i++ {
-		m.ZoomAt(4, m.middle())
-	}
+	onUI(func() {
+		for i := 0; i < 100; i++ {
+			m.ZoomAt(4, m.middle())
+		}
+	})
 	if min := src.Info().PixelSize / maxPixelsPerRasterPixel; m.scale < min*(1-1e-9) {
 		t.Errorf("zoomed in to %v units/px, below the limit %v", m.scale, min)
 	}
-	for i := 0; i < 100; i++ {
-		m.ZoomAt(0.25, m.middle())
-	}
+	onUI(func() {
+		for i := 0; i < 100; i++ {
+			m.ZoomAt(0.25, m.middle())
+		}
+	})
 	fit := FitView(src.Info().Extent, 400, 300).Scale
 	if m.scale > fit*maxZoomOutFactor*(1+1e-9) {
 		t.Errorf("zoomed out to %v units/px, above the limit %v", m.scale, fit*maxZoomOutFactor)

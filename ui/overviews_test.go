@@ -66,7 +66,7 @@ func TestViewerOffersOverviews(t *testing.T) {
 	t.Cleanup(func() { closeViewer(v) })
 	opened := make(chan error, 2)
 	v.OnSceneOpened = func(err error) { opened <- err }
-	v.Open("testdata/olinda-321.png")
+	onUI(func() { v.Open("testdata/olinda-321.png") })
 	select {
 	case <-opened:
 	case <-time.After(5 * time.Second):

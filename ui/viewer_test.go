@@ -56,7 +56,7 @@ func testViewer(t *testing.T, gen *seedGenerator, cls *stripeClassifier) (*Viewe
 	t.Cleanup(func() { closeViewer(v) })
 	opened := make(chan error, 1)
 	v.OnSceneOpened = func(err error) { opened <- err }
-	v.Open(scene.Source.Info().Path)
+	onUI(func() { v.Open(scene.Source.Info().Path) })
 	select {
 	case err := <-opened:
 		if err != nil {
@@ -299,15 +299,22 @@ func TestStatusBarTexts(t *testing.T) {
 	if info == nil {
 		t.Fatal("no cursor info over the map")
 	}
-	v.Map.OnCursor(info)
-	texts := strings.Join(v.Status.Texts(), " | ")
+	var texts string
+	onUI(func() {
+		v.Map.OnCursor(info)
+		texts = strings.Join(v.Status.Texts(), " | ")
+	})
 	for _, want := range []string{"°S", "°W", "E 2", "EPSG:31985", "Row ", "Cell " + cell.ID, "28.50 m/px", "Runs on CPU (cuda requested: libcublasLt.so.13 not found)", "olinda-test 1"} {
 		if !strings.Contains(texts, want) {
 			t.Errorf("status bar %q lacks %q", texts, want)
 		}
 	}
-	v.Map.MouseOut()
-	if got := v.Status.Texts()[3]; got != "" {
+	var got string
+	onUI(func() {
+		v.Map.MouseOut()
+		got = v.Status.Texts()[3]
+	})
+	if got != "" {
 		t.Errorf("cell text %q after the cursor left the map", got)
 	}
 }
