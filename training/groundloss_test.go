@@ -98,10 +98,7 @@ func TestGroundLossMatchesReference(t *testing.T) {
 
 	// The same rows as one batch: the loss is their mean.
 	n := len(tests)
-	batchEx := e.exec("ground_loss_batch_test", func(_ *model.Scope, in []*graph.Node) []*graph.Node {
-		return []*graph.Node{groundMap.graph(in[0], in[1])}
-	})
-	out, err := call(batchEx, tensor(allLogits, n, 4), tensor(allLabels, n, 4))
+	out, err := call(ex, tensor(allLogits, n, 4), tensor(allLabels, n, 4))
 	if err != nil {
 		t.Fatal(err)
 	}

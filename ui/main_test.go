@@ -4,6 +4,8 @@ import (
 	"os"
 	"sync"
 	"testing"
+
+	"fyne.io/fyne/v2"
 )
 
 // uiLock replaces Fyne's UI goroutine in tests. Fyne's headless driver
@@ -26,6 +28,15 @@ func onUI(f func()) {
 	uiLock.Lock()
 	defer uiLock.Unlock()
 	f()
+}
+
+// newViewer builds a viewer under uiLock and closes it with closeViewer
+// when the test ends.
+func newViewer(t *testing.T, win fyne.Window, svc Services) *Viewer {
+	var v *Viewer
+	onUI(func() { v = NewViewer(win, svc) })
+	t.Cleanup(func() { closeViewer(v) })
+	return v
 }
 
 // closeViewer closes v without deadlocking on uiLock: the panel's goroutines

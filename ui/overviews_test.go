@@ -61,9 +61,7 @@ func TestViewerOffersOverviews(t *testing.T) {
 		},
 	}
 
-	var v *Viewer
-	onUI(func() { v = NewViewer(win, svc) })
-	t.Cleanup(func() { closeViewer(v) })
+	v := newViewer(t, win, svc)
 	opened := make(chan error, 2)
 	v.OnSceneOpened = func(err error) { opened <- err }
 	onUI(func() { v.Open("testdata/olinda-321.png") })

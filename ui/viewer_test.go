@@ -51,9 +51,7 @@ func testViewer(t *testing.T, gen *seedGenerator, cls *stripeClassifier) (*Viewe
 		Exporter: &recordingExporter{},
 	}
 
-	var v *Viewer
-	onUI(func() { v = NewViewer(win, svc) })
-	t.Cleanup(func() { closeViewer(v) })
+	v := newViewer(t, win, svc)
 	opened := make(chan error, 1)
 	v.OnSceneOpened = func(err error) { opened <- err }
 	onUI(func() { v.Open(scene.Source.Info().Path) })
