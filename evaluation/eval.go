@@ -34,10 +34,6 @@ type Options struct {
 	// (raw condition, no auxiliary head), compared by class consistency;
 	// it is left out when the folder has no set.json.
 	PaperDir string
-	// UntruncatedDir is the shipped set's checkpoint exported with noise
-	// scale 1 and compared by class consistency. It is left out when the
-	// folder has no set.json.
-	UntruncatedDir string
 	// DataDir holds ucmerced/, intel_scenes/ and flickr_landscapes/.
 	DataDir string
 	// OlindaDir holds L7_ETMs.tif and olinda1.shp.
@@ -149,8 +145,8 @@ type evaluator struct {
 	budget budget
 	res    *Results
 
-	set, olindaSet, unconditional, paper, untruncated *inference.ModelSet
-	olindaSameSet                                     bool
+	set, olindaSet, unconditional, paper *inference.ModelSet
+	olindaSameSet                        bool
 
 	split                   splitSpec
 	photosTrain, photosTest *imageSet
@@ -207,9 +203,6 @@ func (e *evaluator) loadSets(ctx context.Context) error {
 		return err
 	}
 	if e.paper, e.res.Paper, err = e.loadOptionalSet(ctx, e.opts.PaperDir); err != nil {
-		return err
-	}
-	if e.untruncated, e.res.Untruncated, err = e.loadOptionalSet(ctx, e.opts.UntruncatedDir); err != nil {
 		return err
 	}
 	e.progress("model sets: %s (%s), Olinda: %s", e.set.Name(), e.set.Provider(), e.olindaSet.Name())

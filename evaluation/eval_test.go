@@ -65,6 +65,21 @@ func TestRunQuick(t *testing.T) {
 	if got := len(res.Variants[variantPaper]); got != 2 {
 		t.Errorf("%d paper-variant results, want one per seed (2)", got)
 	}
+	if len(res.NoiseScales) != 2 {
+		t.Errorf("%d noise-scale tables, want one per seed (2)", len(res.NoiseScales))
+	}
+	for _, rows := range res.NoiseScales {
+		if len(rows) != len(noiseScales) {
+			t.Errorf("%d noise scales, want %d (the shipped 0.5 is among them)", len(rows), len(noiseScales))
+			continue
+		}
+		// Less noise cannot make the views of one patch vary more.
+		for i := 1; i < len(rows); i++ {
+			if rows[i].Spread < rows[i-1].Spread {
+				t.Errorf("spread within a patch %g at noise scale %g, below %g at %g", rows[i].Spread, rows[i].Scale, rows[i-1].Spread, rows[i-1].Scale)
+			}
+		}
+	}
 	names := map[string]bool{}
 	for _, lu := range res.LandUse {
 		names[lu.Name] = true
@@ -101,7 +116,7 @@ func TestRunQuick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Quick run", "Class consistency", "Generator variants", "Olinda", "majority class", "samples-ucmerced.png"} {
+	for _, want := range []string{"Quick run", "Class consistency", "Generator variants", "Noise scale", "Olinda", "majority class", "samples-ucmerced.png"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -34,6 +34,20 @@ func (e *evaluator) measureViews(ctx context.Context, seed int64, ground *ground
 	q.TrainPatches = len(d.Train)
 	q.TrainConsistency = trainConsistency(d, vo.GroundProbs, v)
 	e.res.Quality = append(e.res.Quality, q)
+
+	h := scaledHeldOut{ground: in.patchGround, feat: in.viewFeat, probs: in.viewProbs, views: v, testLabels: e.photosTest.Labels,
+		shipped: e.res.Set.NoiseScale()}
+	names := make([]string, 0, len(d.Test))
+	for _, i := range d.Test {
+		h.conds, names = append(h.conds, conds[i]), append(names, d.ItemNames[i])
+	}
+	h.seeds = itemSeeds(seed, names)
+	if h.testFeat, _, err = embedSet(ctx, ground, e.photosTest); err != nil {
+		return err
+	}
+	if err := e.measureNoiseScales(ctx, seed, ground, h); err != nil {
+		return err
+	}
 	if seed != 1 {
 		return nil
 	}

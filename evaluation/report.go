@@ -100,10 +100,6 @@ func (w *reportWriter) header() {
 		w.p("- Paper-faithful variant: model set `%s`, version %s, from `%s`:\n\n", r.Paper.Name, r.Paper.Version, r.Paper.Source)
 		w.setTable(*r.Paper)
 	}
-	if r.Untruncated != nil {
-		w.p("- The shipped weights exported with noise scale %g: model set `%s`, version %s, from `%s`:\n\n", r.Untruncated.NoiseScale(), r.Untruncated.Name, r.Untruncated.Version, r.Untruncated.Source)
-		w.setTable(*r.Untruncated)
-	}
 }
 
 func (w *reportWriter) setTable(s setInfo) {
@@ -170,12 +166,7 @@ func (w *reportWriter) summary() {
 			w.p("- Class consistency of %s, trained by the same code on the same data: %s.\n", v.title, fmtSpread(fine))
 		}
 	}
-	u := w.r.Untruncated
-	measured := u != nil && len(w.r.Variants[variantUntruncated]) > 0
-	if measured && sameCheckpoint(w.r.Set, *u) && u.NoiseScale() != w.r.Set.NoiseScale() {
-		fine := w.variantSpread(variantUntruncated, func(r variantResult) float64 { return r.Consistency })
-		w.p("- The shipped generator scales its noise by %g; the same weights with noise scale %g reach %s.\n", w.r.Set.NoiseScale(), u.NoiseScale(), fmtSpread(fine))
-	}
+	w.noiseScaleSummary()
 
 	for _, lu := range w.r.LandUse {
 		best, bestKey := spread{Mean: -1}, ""
@@ -261,19 +252,72 @@ func (w *reportWriter) quality() {
 			fmtSpreadPlain(w.qualitySpread(func(q *qualityResult) float64 { return q.FIDReal[g] })))
 	}
 	w.p("\n")
+	w.noiseScales()
 	w.copies()
 }
 
+// noiseScales writes the truncation table: the shipped weights at each
+// noise scale, over the seeds.
+func (w *reportWriter) noiseScales() {
+	r := w.r
+	if len(r.NoiseScales) == 0 {
+		return
+	}
+	w.p("### Noise scale\n\n")
+	w.p("The shipped generator multiplies its standard-normal noise by %g before its first layer (the truncation trick). ", r.Set.NoiseScale())
+	w.p("Each row feeds the same weights the same noise of the same held-out patches at another scale, so only the scale differs between rows. ")
+	w.p("A smaller scale keeps the noise nearer the centre of its distribution: the views of one patch vary less and look more typical of what the generator learned for the condition. ")
+	w.p("The mean Frechet distance averages the per-class distances of the table above over the %d ground classes; it also grows when the views of a class vary less than its real photos. ", len(training.GroundClasses))
+	w.p("The spread within a patch is the mean distance between the classifier features of two views of one patch, divided by the mean distance between two held-out real photos of its ground class (up to %d photos per class); 0 means that every view of a patch is the same.\n\n", spreadPhotos)
+	w.p("| noise scale | class consistency | built-up against natural only | mean Frechet distance | spread within a patch |\n|---|---|---|---|---|\n")
+	for i, row := range r.NoiseScales[0] {
+		get := func(f func(s scaleResult) float64) spread { return w.scaleSpread(i, f) }
+		title := fmt.Sprintf("%g", row.Scale)
+		if row.Scale == r.Set.NoiseScale() {
+			title += " (shipped)"
+		}
+		w.p("| %s | %s | %s | %s | %s |\n", title,
+			fmtSpread(get(func(s scaleResult) float64 { return s.Consistency })),
+			fmtSpread(get(func(s scaleResult) float64 { return s.CoarseConsistency })),
+			fmtSpreadPlain(get(func(s scaleResult) float64 { return s.MeanFID })),
+			fmtSpread(get(func(s scaleResult) float64 { return s.Spread })))
+	}
+	w.p("\n")
+}
+
+// scaleSpread collects one number of row i of every seed's noise-scale
+// table.
+func (w *reportWriter) scaleSpread(i int, get func(s scaleResult) float64) spread {
+	var v []float64
+	for _, seed := range w.r.NoiseScales {
+		if i < len(seed) && !math.IsNaN(get(seed[i])) {
+			v = append(v, get(seed[i]))
+		}
+	}
+	return spreadOf(v)
+}
+
+// noiseScaleSummary writes the summary line of the noise-scale table:
+// the lowest and highest scale against the shipped one.
+func (w *reportWriter) noiseScaleSummary() {
+	if len(w.r.NoiseScales) == 0 || len(w.r.NoiseScales[0]) < 2 {
+		return
+	}
+	rows := w.r.NoiseScales[0]
+	cons := func(s scaleResult) float64 { return s.Consistency }
+	fid := func(s scaleResult) float64 { return s.MeanFID }
+	last := len(rows) - 1
+	w.p("- The same weights reach a class consistency of %s (mean Frechet distance %s) at noise scale %g and %s (%s) at noise scale %g; the shipped scale is %g (see Noise scale).\n",
+		fmtSpread(w.scaleSpread(0, cons)), fmtSpreadPlain(w.scaleSpread(0, fid)), rows[0].Scale,
+		fmtSpread(w.scaleSpread(last, cons)), fmtSpreadPlain(w.scaleSpread(last, fid)), rows[last].Scale, w.r.Set.NoiseScale())
+}
+
 // variants compares the shipped generator with the paper-faithful
-// variant, the unconditional GAN and the shipped weights at another noise
-// scale on the same held-out patches.
+// variant and the unconditional GAN on the same held-out patches.
 func (w *reportWriter) variants() {
 	r := w.r
 	w.p("### Generator variants\n\n")
 	w.p("The same measurement for other generators, trained by the same code on the same data, with the shipped encoder unless the row says otherwise: the paper-faithful variant (the raw 100-d condition joined to the noise and tiled into the discriminator, no auxiliary ground-class head, no diversity term, no label smoothing) and the unconditional GAN (noise only). Views of the same held-out patches with the same noise, scored by the same classifiers.")
-	if r.Untruncated != nil {
-		w.p(" The row with another noise scale is the shipped generator's checkpoint exported again with that scale.")
-	}
 	for _, info := range []*setInfo{r.Paper, r.Unconditional} {
 		if info != nil && info.Training.Steps < r.Set.Training.Steps {
 			w.p(" A variant trained for fewer GAN steps than the shipped set (see the column) is at a disadvantage.")
@@ -290,13 +334,6 @@ func (w *reportWriter) variants() {
 		info       *setInfo
 	}
 	rows := []variantRow{{variantPaper, "paper-faithful", r.Paper}, {variantUnconditional, "unconditional", r.Unconditional}}
-	if r.Untruncated != nil {
-		title := fmt.Sprintf("shipped weights, noise scale %g", r.Untruncated.NoiseScale())
-		if !sameCheckpoint(r.Set, *r.Untruncated) {
-			title = fmt.Sprintf("noise scale %g, **not** the shipped checkpoint", r.Untruncated.NoiseScale())
-		}
-		rows = append(rows, variantRow{variantUntruncated, title, r.Untruncated})
-	}
 	for _, row := range rows {
 		if row.info == nil {
 			w.p("| %s | | missing | |\n", row.title)
@@ -533,12 +570,3 @@ func fmtSpreadPlain(s spread) string {
 }
 
 func viewsPer(q *qualityResult) int { return q.ViewsPerPatch }
-
-// sameCheckpoint reports whether two sets were exported from one training
-// checkpoint: same GAN steps, encoder and discriminator, which a noise
-// scale does not change.
-func sameCheckpoint(a, b setInfo) bool {
-	return a.Training.Steps == b.Training.Steps &&
-		a.SHA256[models.RoleEncoder] == b.SHA256[models.RoleEncoder] &&
-		a.SHA256[models.RoleDiscriminator] == b.SHA256[models.RoleDiscriminator]
-}

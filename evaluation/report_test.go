@@ -1,6 +1,7 @@
 package evaluation
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -9,25 +10,21 @@ import (
 
 // TestVariantsTable checks the generator-variants table: a row per
 // compared set with its spread, a missing row without a set, and a note
-// when a variant brings its own encoder, and the noise scales of the
-// shipped generator and its untruncated export.
+// when a variant brings its own encoder, and the shipped generator's
+// noise scale.
 func TestVariantsTable(t *testing.T) {
 	shipped := setInfo{Name: "shipped", SHA256: map[models.Role]string{models.RoleEncoder: "aaa"},
 		Training: models.Training{Steps: 2000, Config: map[string]any{"noise_scale": 0.5}}}
 	paper := setInfo{Name: "paperset", SHA256: map[models.Role]string{models.RoleEncoder: "bbb"}, Training: models.Training{Steps: 300}}
-	untruncated := setInfo{Name: "shipped", SHA256: map[models.Role]string{models.RoleEncoder: "aaa"},
-		Training: models.Training{Steps: 2000, Config: map[string]any{"noise_scale": 1.0}}}
 	r := &Results{
-		Set:         shipped,
-		Paper:       &paper,
-		Untruncated: &untruncated,
+		Set:   shipped,
+		Paper: &paper,
 		Quality: []*qualityResult{
 			{Consistency: 0.6, Control: 0.2, CoarseConsistency: 0.8, CoarseControl: 0.5},
 			{Consistency: 0.8, Control: 0.2, CoarseConsistency: 0.9, CoarseControl: 0.5},
 		},
 		Variants: map[string][]variantResult{
-			variantPaper:       {{Consistency: 0.3, CoarseConsistency: 0.6}, {Consistency: 0.5, CoarseConsistency: 0.6}},
-			variantUntruncated: {{Consistency: 0.5, CoarseConsistency: 0.7}, {Consistency: 0.5, CoarseConsistency: 0.7}},
+			variantPaper: {{Consistency: 0.3, CoarseConsistency: 0.6}, {Consistency: 0.5, CoarseConsistency: 0.6}},
 		},
 	}
 	var b strings.Builder
@@ -37,7 +34,6 @@ func TestVariantsTable(t *testing.T) {
 
 	for _, want := range []string{
 		"| shipped (`shipped`, noise scale 0.5) | 2000 | 0.700 ± 0.141 | 0.850 ± 0.071 |",
-		"| shipped weights, noise scale 1 (`shipped`) | 2000 | 0.500 ± 0.000 | 0.700 ± 0.000 |",
 		"| paper-faithful (`paperset`, its own encoder) | 300 | 0.400 ± 0.141 | 0.600 ± 0.000 |",
 		"| unconditional | | missing | |",
 		"| constant-condition control of the shipped generator | | 0.200 ± 0.000 | 0.500 ± 0.000 |",
@@ -49,34 +45,36 @@ func TestVariantsTable(t *testing.T) {
 	}
 }
 
-func TestSameCheckpoint(t *testing.T) {
-	base := setInfo{SHA256: map[models.Role]string{models.RoleEncoder: "e", models.RoleDiscriminator: "d", models.RoleGenerator: "g"},
-		Training: models.Training{Steps: 100}}
-	with := func(edit func(*setInfo)) setInfo {
-		s := base
-		s.SHA256 = map[models.Role]string{}
-		for r, v := range base.SHA256 {
-			s.SHA256[r] = v
+// TestNoiseScaleTable checks the truncation table: one row per scale
+// with the mean and spread over the seeds, the shipped scale marked, and
+// the summary line naming the lowest and highest scale.
+func TestNoiseScaleTable(t *testing.T) {
+	seed := func(c float64) []scaleResult {
+		return []scaleResult{
+			{Scale: 0.3, Consistency: c + 0.1, CoarseConsistency: 0.9, MeanFID: 9, Spread: 0.2},
+			{Scale: 0.5, Consistency: c, CoarseConsistency: 0.9, MeanFID: 7, Spread: 0.4},
+			{Scale: 1, Consistency: c - 0.1, CoarseConsistency: 0.8, MeanFID: 6, Spread: math.NaN()},
 		}
-		edit(&s)
-		return s
 	}
-	tests := []struct {
-		name  string
-		other setInfo
-		want  bool
-	}{
-		{"another generator only", with(func(s *setInfo) { s.SHA256[models.RoleGenerator] = "g2" }), true},
-		{"other steps", with(func(s *setInfo) { s.Training.Steps = 99 }), false},
-		{"other encoder", with(func(s *setInfo) { s.SHA256[models.RoleEncoder] = "e2" }), false},
-		{"other discriminator", with(func(s *setInfo) { s.SHA256[models.RoleDiscriminator] = "d2" }), false},
+	r := &Results{
+		Set:         setInfo{Name: "shipped", Training: models.Training{Config: map[string]any{"noise_scale": 0.5}}},
+		NoiseScales: [][]scaleResult{seed(0.7), seed(0.8)},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := sameCheckpoint(base, tc.other); got != tc.want {
-				t.Errorf("sameCheckpoint = %v, want %v", got, tc.want)
-			}
-		})
+	var b strings.Builder
+	w := &reportWriter{b: &b, r: r}
+	w.noiseScales()
+	w.noiseScaleSummary()
+	out := b.String()
+
+	for _, want := range []string{
+		"| 0.3 | 0.850 ± 0.071 | 0.900 ± 0.000 | 9.0 ± 0.0 | 0.200 ± 0.000 |",
+		"| 0.5 (shipped) | 0.750 ± 0.071 | 0.900 ± 0.000 | 7.0 ± 0.0 | 0.400 ± 0.000 |",
+		"| 1 | 0.650 ± 0.071 | 0.800 ± 0.000 | 6.0 ± 0.0 | n/a |",
+		"reach a class consistency of 0.850 ± 0.071 (mean Frechet distance 9.0 ± 0.0) at noise scale 0.3 and 0.650 ± 0.071 (6.0 ± 0.0) at noise scale 1; the shipped scale is 0.5",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
 	}
 }
 

@@ -25,7 +25,6 @@ type Results struct {
 	Set, OlindaSet setInfo
 	Unconditional  *setInfo // nil when no unconditional set was found
 	Paper          *setInfo // nil when no paper-faithful set was found
-	Untruncated    *setInfo // nil when no untruncated export was found
 	Counts         dataCounts
 	// TestFraction is the share of each Flickr folder and UC Merced class
 	// held out by the training code's split.
@@ -45,6 +44,9 @@ type Results struct {
 	// Variants holds, per compared generator (variantPaper,
 	// variantUnconditional), one class-consistency result per seed.
 	Variants map[string][]variantResult
+	// NoiseScales holds, per seed, the shipped weights' view quality at
+	// each noise scale of the truncation table, by rising scale.
+	NoiseScales [][]scaleResult
 
 	// LandUse holds the urban/rural comparison per setting ("UC Merced",
 	// "Olinda"), in the order the settings ran.

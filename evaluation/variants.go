@@ -15,8 +15,8 @@ type variantResult struct {
 }
 
 // variantSets returns the sets compared with the shipped generator, in
-// report order: the paper-faithful variant, the unconditional GAN and the
-// shipped weights with unscaled noise, each when it was found.
+// report order: the paper-faithful variant and the unconditional GAN,
+// each when it was found.
 func (e *evaluator) variantSets() []namedSet {
 	var out []namedSet
 	if e.paper != nil {
@@ -24,9 +24,6 @@ func (e *evaluator) variantSets() []namedSet {
 	}
 	if e.unconditional != nil {
 		out = append(out, namedSet{key: variantUnconditional, set: e.unconditional})
-	}
-	if e.untruncated != nil {
-		out = append(out, namedSet{key: variantUntruncated, set: e.untruncated})
 	}
 	return out
 }
@@ -41,7 +38,6 @@ type namedSet struct {
 const (
 	variantPaper         = "paper"
 	variantUnconditional = "unconditional"
-	variantUntruncated   = "untruncated"
 )
 
 // measureVariants generates views of the held-out patches with every

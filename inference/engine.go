@@ -3,6 +3,7 @@ package inference
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/downthere/downthere/models"
 )
@@ -88,7 +89,24 @@ func (s *ModelSet) Generate(ctx context.Context, condition []float32, n int, see
 	if n < 0 {
 		return nil, fmt.Errorf("generate: view count %d is negative", n)
 	}
-	return s.generate(ctx, [][]float32{condition}, []int64{seed}, 0, n)
+	return s.generate(ctx, [][]float32{condition}, []int64{seed}, 0, n, 1)
+}
+
+// GenerateScaled is Generate with every noise value multiplied by factor
+// before it enters the generator, which applies its own noise scale on
+// top (the training config's noise_scale, recorded in the manifest).
+// Below 1 the views of one condition vary less and stay nearer the
+// condition's typical view (the truncation trick); above 1 they vary
+// more. Factor 1 gives Generate's views; factor must be finite and at
+// least 0.
+func (s *ModelSet) GenerateScaled(ctx context.Context, condition []float32, n int, seed int64, factor float64) ([][]float32, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("generate: view count %d is negative", n)
+	}
+	if !(factor >= 0) || math.IsInf(factor, 1) {
+		return nil, fmt.Errorf("generate: noise factor %g must be a finite number of at least 0", factor)
+	}
+	return s.generate(ctx, [][]float32{condition}, []int64{seed}, 0, n, factor)
 }
 
 // GenerateRange returns views first to first+n-1 of Generate(ctx,
@@ -99,12 +117,13 @@ func (s *ModelSet) GenerateRange(ctx context.Context, condition []float32, first
 	if first < 0 || n < 0 {
 		return nil, fmt.Errorf("generate: view range %d+%d is negative", first, n)
 	}
-	return s.generate(ctx, [][]float32{condition}, []int64{seed}, first, n)
+	return s.generate(ctx, [][]float32{condition}, []int64{seed}, first, n, 1)
 }
 
 // generate makes views images for each condition: item k*views+i is view
-// first+i of condition k, with noise FillNoise(seeds[k], first+i).
-func (s *ModelSet) generate(ctx context.Context, conditions [][]float32, seeds []int64, first, views int) ([][]float32, error) {
+// first+i of condition k, with noise FillNoise(seeds[k], first+i) times
+// factor.
+func (s *ModelSet) generate(ctx context.Context, conditions [][]float32, seeds []int64, first, views int, factor float64) ([][]float32, error) {
 	count := len(conditions) * views
 	if err := checkLengths(tensorCondition, conditions, s.ConditionSize()); err != nil {
 		return nil, fmt.Errorf("generate: %w", err)
@@ -117,6 +136,11 @@ func (s *ModelSet) generate(ctx context.Context, conditions [][]float32, seeds [
 			copy(dst, conditions[k])
 		case tensorNoise:
 			FillNoise(dst, seeds[k], first+i)
+			if factor != 1 {
+				for j := range dst {
+					dst[j] *= float32(factor)
+				}
+			}
 		}
 	}
 	out, err := s.runRoleWith(ctx, models.RoleGenerator, count, fill)
@@ -168,7 +192,7 @@ func (s *ModelSet) ClassifyPatches(ctx context.Context, patches [][]float32, see
 	if err != nil {
 		return nil, err
 	}
-	images, err := s.generate(ctx, conditions, seeds, 0, views)
+	images, err := s.generate(ctx, conditions, seeds, 0, views, 1)
 	if err != nil {
 		return nil, err
 	}

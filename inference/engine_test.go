@@ -17,14 +17,20 @@ import (
 // the classifier runs several batches with few items.
 var cpuOptions = Options{ProviderOptions: ProviderOptions{Provider: ProviderCPU}, MaxBatch: 8}
 
-func TestGenerateSameSeedSameViews(t *testing.T) {
-	ms := loadTestSet(t, cpuOptions)
-	ctx := context.Background()
-	conditions, err := ms.Encode(ctx, testPatches(ms, 1))
+// testCondition returns the condition of the first test patch.
+func testCondition(t *testing.T, ms *ModelSet) []float32 {
+	t.Helper()
+	conditions, err := ms.Encode(context.Background(), testPatches(ms, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	condition := conditions[0]
+	return conditions[0]
+}
+
+func TestGenerateSameSeedSameViews(t *testing.T) {
+	ms := loadTestSet(t, cpuOptions)
+	ctx := context.Background()
+	condition := testCondition(t, ms)
 
 	first, err := ms.Generate(ctx, condition, 6, 42)
 	if err != nil {
@@ -75,6 +81,50 @@ func TestGenerateSameSeedSameViews(t *testing.T) {
 	}
 }
 
+func TestGenerateScaled(t *testing.T) {
+	ms := loadTestSet(t, cpuOptions)
+	ctx := context.Background()
+	condition := testCondition(t, ms)
+
+	plain, err := ms.Generate(ctx, condition, 4, 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	same, err := ms.GenerateScaled(ctx, condition, 4, 42, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalViews(same, plain) {
+		t.Error("factor 1 gave other views than Generate")
+	}
+
+	half, err := ms.GenerateScaled(ctx, condition, 4, 42, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if equalViews(half, plain) {
+		t.Error("factor 0.5 gave the views of factor 1")
+	}
+
+	// Without noise every view is the condition's one noiseless view.
+	zero, err := ms.GenerateScaled(ctx, condition, 4, 42, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(zero); i++ {
+		if !equalViews(zero[i:i+1], zero[:1]) {
+			t.Errorf("factor 0: view %d differs from view 0", i)
+		}
+	}
+
+	for _, f := range []float64{-1, math.NaN(), math.Inf(1)} {
+		if _, err := ms.GenerateScaled(ctx, condition, 1, 42, f); err == nil || !strings.Contains(err.Error(), "noise factor") {
+			t.Errorf("factor %g: error %v, want one naming the noise factor", f, err)
+		}
+	}
+}
+
 func TestGenerateViewsInRange(t *testing.T) {
 	ms := loadTestSet(t, cpuOptions)
 	views, err := ms.Generate(context.Background(), make([]float32, ms.ConditionSize()), 2, 1)
@@ -116,7 +166,7 @@ func TestBatchingCounts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			images, err := ms.generate(ctx, conditions, seedsFrom(100, count), 0, 1)
+			images, err := ms.generate(ctx, conditions, seedsFrom(100, count), 0, 1, 1)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -28,7 +28,6 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	olindaModels := fs.String("olinda-models", "models/sets/olinda-landsat-30m", "model set used on the Olinda cells; when the folder has no set.json, the --models set is used")
 	unconditional := fs.String("unconditional", "runs/sets/ucmerced-1.2m-unconditional", "unconditional GAN set for the paper's baseline; its row is reported missing when the folder has no set.json")
 	paper := fs.String("paper", "runs/sets/ucmerced-1.2m-paper", "paper-faithful generator variant compared by class consistency; its row is reported missing when the folder has no set.json")
-	untruncated := fs.String("untruncated", "runs/sets/ucmerced-1.2m-untruncated", "the shipped checkpoint exported with noise_scale 1, compared by class consistency; left out when the folder has no set.json")
 	seeds := fs.Int("seeds", 3, "number of evaluation seeds (1, 2, ...); every number is reported as mean and spread over them")
 	out := fs.String("out", "docs/results.md", "Markdown report to write")
 	images := fs.String("images", "", "folder for the PNG sheets (default: a results folder beside --out)")
@@ -84,7 +83,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := evaluation.Options{
-		Registry: reg, ModelsDir: flags.models, OlindaModelsDir: *olindaModels, UnconditionalDir: *unconditional, PaperDir: *paper, UntruncatedDir: *untruncated,
+		Registry: reg, ModelsDir: flags.models, OlindaModelsDir: *olindaModels, UnconditionalDir: *unconditional, PaperDir: *paper,
 		DataDir: *data, OlindaDir: *olinda, CacheDir: *cache, WorkDir: *work,
 		OutPath: *out, ImageDir: *images, Seeds: *seeds, Quick: *quick,
 		Command:  strings.TrimSpace("viewer eval " + strings.Join(args, " ")),
