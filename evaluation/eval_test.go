@@ -68,12 +68,20 @@ func TestRunQuick(t *testing.T) {
 	if len(res.NoiseScales) != 2 {
 		t.Errorf("%d noise-scale tables, want one per seed (2)", len(res.NoiseScales))
 	}
-	for _, rows := range res.NoiseScales {
+	for seed, rows := range res.NoiseScales {
 		if len(rows) != len(noiseScales) {
 			t.Errorf("%d noise scales, want %d (the shipped 0.5 is among them)", len(rows), len(noiseScales))
 			continue
 		}
-		// Less noise cannot make the views of one patch vary more.
+		for _, row := range rows {
+			if row.Scale == res.Set.NoiseScale() && row.Consistency != res.Quality[seed].Consistency {
+				t.Errorf("seed %d: consistency %g at the shipped noise scale, want the main table's %g", seed+1, row.Consistency, res.Quality[seed].Consistency)
+			}
+			if !(row.Spread > 0) {
+				t.Errorf("seed %d: spread within a patch %g at noise scale %g, want above 0", seed+1, row.Spread, row.Scale)
+			}
+		}
+		// For the shipped weights the spread grows with the noise scale.
 		for i := 1; i < len(rows); i++ {
 			if rows[i].Spread < rows[i-1].Spread {
 				t.Errorf("spread within a patch %g at noise scale %g, below %g at %g", rows[i].Spread, rows[i].Scale, rows[i-1].Spread, rows[i-1].Scale)

@@ -10,8 +10,9 @@ import (
 
 // measureViews measures the view quality of one seed from the views of
 // the held-out UC Merced patches (vo covers all items, training patches
-// first) and the constant-condition control. On seed 1 it also builds the
-// sample sheet rows and the copy check.
+// first) and the constant-condition control, and fills the seed's
+// noise-scale table. On seed 1 it also builds the sample sheet rows and
+// the copy check.
 func (e *evaluator) measureViews(ctx context.Context, seed int64, ground *groundNet, conds [][]float32, vo *viewOutputs) error {
 	d, v := e.ucmerced, e.budget.views
 	first := d.Test[0] * v // views are item-major and the held-out items come last
@@ -24,6 +25,9 @@ func (e *evaluator) measureViews(ctx context.Context, seed int64, ground *ground
 		viewFeat: vo.GroundFeat[first:], viewProbs: vo.GroundProbs[first:],
 		controlFeat: control.GroundFeat, controlProbs: control.GroundProbs,
 	}
+	if in.testFeat, in.testProbs, err = embedSet(ctx, ground, e.photosTest); err != nil {
+		return err
+	}
 	for _, i := range d.Test {
 		in.patchGround = append(in.patchGround, d.ItemGround[i])
 	}
@@ -35,16 +39,12 @@ func (e *evaluator) measureViews(ctx context.Context, seed int64, ground *ground
 	q.TrainConsistency = trainConsistency(d, vo.GroundProbs, v)
 	e.res.Quality = append(e.res.Quality, q)
 
-	h := scaledHeldOut{ground: in.patchGround, feat: in.viewFeat, probs: in.viewProbs, views: v, testLabels: e.photosTest.Labels,
-		shipped: e.res.Set.NoiseScale()}
+	h := scaledHeldOut{ground: in.patchGround, views: v, testFeat: in.testFeat, testLabels: e.photosTest.Labels, shipped: e.res.Set.NoiseScale()}
 	names := make([]string, 0, len(d.Test))
 	for _, i := range d.Test {
 		h.conds, names = append(h.conds, conds[i]), append(names, d.ItemNames[i])
 	}
 	h.seeds = itemSeeds(seed, names)
-	if h.testFeat, _, err = embedSet(ctx, ground, e.photosTest); err != nil {
-		return err
-	}
 	if err := e.measureNoiseScales(ctx, seed, ground, h); err != nil {
 		return err
 	}

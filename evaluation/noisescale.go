@@ -2,6 +2,7 @@ package evaluation
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -9,7 +10,7 @@ import (
 	"github.com/downthere/downthere/training"
 )
 
-// noiseScales are the noise scales of the truncation table: the factor on
+// noiseScales are the noise scales of the noise-scale table: the factor on
 // the standard-normal noise as it enters the generator's first layer. The
 // shipped set's own scale is added when it is not among them.
 var noiseScales = []float64{0.3, 0.4, 0.5, 0.7, 1}
@@ -36,17 +37,15 @@ type scaleResult struct {
 }
 
 // scaledHeldOut are the held-out patches whose views the noise scales
-// are measured on, with the classifier's scores of their views at the
-// shipped scale.
+// are measured on.
 type scaledHeldOut struct {
-	conds       [][]float32 // one condition per patch
-	seeds       []int64     // the noise seed of each patch's views
-	ground      []int       // the ground class of each patch
-	feat, probs [][]float32 // views rows per patch, patch-major, at the shipped scale
-	views       int
-	testFeat    [][]float32 // the held-out photos' features
-	testLabels  []int
-	shipped     float64 // the set's own noise scale
+	conds      [][]float32 // one condition per patch
+	seeds      []int64     // the noise seed of each patch's views
+	ground     []int       // the ground class of each patch
+	views      int         // views per patch
+	testFeat   [][]float32 // the held-out photos' features
+	testLabels []int
+	shipped    float64 // the set's own noise scale
 }
 
 // scalesFor returns noiseScales with own added, sorted.
@@ -62,18 +61,17 @@ func scalesFor(own float64) []float64 {
 // measureNoiseScales scores the views of the held-out patches at each
 // noise scale, made by the shipped weights with the same noise seeds as
 // the main views, so that only the noise's scale differs between rows.
+// The row of the shipped scale is generated again too, so it checks that
+// this path makes the main table's views.
 func (e *evaluator) measureNoiseScales(ctx context.Context, seed int64, ground groundEmbedder, h scaledHeldOut) error {
 	k := len(training.GroundClasses)
 	realSpread := classSpreads(h.testFeat, h.testLabels, k, rng(seed, "noise-scale-spread"))
 	var rows []scaleResult
 	for _, s := range scalesFor(h.shipped) {
-		feat, probs := h.feat, h.probs
-		if s != h.shipped {
-			e.progress("seed %d: views of the held-out patches at noise scale %g", seed, s)
-			var err error
-			if feat, probs, err = e.scaledViews(ctx, ground, h, s/h.shipped); err != nil {
-				return err
-			}
+		e.progress("seed %d: views of the held-out patches at noise scale %g", seed, s)
+		feat, probs, err := e.scaledViews(ctx, ground, h, s/h.shipped)
+		if err != nil {
+			return err
 		}
 		rows = append(rows, scoreScale(s, feat, probs, h, realSpread))
 	}
@@ -91,7 +89,7 @@ func (e *evaluator) scaledViews(ctx context.Context, ground groundEmbedder, h sc
 		for k := start; k < end; k++ {
 			v, err := e.set.GenerateScaled(ctx, h.conds[k], h.views, h.seeds[k], factor)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, fmt.Errorf("model set %s, noise scale %g: %w", e.set.Name(), factor*h.shipped, err)
 			}
 			images = append(images, v...)
 		}

@@ -2,8 +2,28 @@ package evaluation
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
+
+func TestScalesFor(t *testing.T) {
+	tests := []struct {
+		own  float64
+		want []float64
+	}{
+		{0.5, []float64{0.3, 0.4, 0.5, 0.7, 1}},
+		{0.6, []float64{0.3, 0.4, 0.5, 0.6, 0.7, 1}},
+		{1, []float64{0.3, 0.4, 0.5, 0.7, 1}},
+	}
+	for _, tc := range tests {
+		if got := scalesFor(tc.own); !slices.Equal(got, tc.want) {
+			t.Errorf("scalesFor(%g) = %v, want %v", tc.own, got, tc.want)
+		}
+	}
+	if len(noiseScales) != 5 {
+		t.Errorf("scalesFor changed noiseScales to %v", noiseScales)
+	}
+}
 
 func TestMeanPairDistance(t *testing.T) {
 	tests := []struct {
@@ -52,6 +72,11 @@ func TestScoreScale(t *testing.T) {
 	}
 	if want := (2.0/4 + 0.0/1) / 2; math.Abs(r.Spread-want) > 1e-12 {
 		t.Errorf("spread %g, want %g", r.Spread, want)
+	}
+	// A class whose real photos have no spread is left out of the mean.
+	r = scoreScale(0.4, feat, probs, h, []float64{4, 0, 0, 0, 0, 0, 0})
+	if r.Spread != 0.5 {
+		t.Errorf("spread %g with the second class's real spread 0, want the first patch's 0.5", r.Spread)
 	}
 	if !math.IsNaN(r.MeanFID) {
 		t.Errorf("mean Frechet distance %g without held-out photos, want NaN", r.MeanFID)

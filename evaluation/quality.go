@@ -62,6 +62,8 @@ type qualityInputs struct {
 	// viewFeat, viewProbs, controlFeat and controlProbs hold one row per
 	// view, viewsPerPatch per held-out patch, patch-major.
 	viewFeat, viewProbs, controlFeat, controlProbs [][]float32
+	// testFeat and testProbs are the classifier's outputs for photosTest.
+	testFeat, testProbs [][]float32
 }
 
 // measureQuality scores the views and the real photos with the ground
@@ -70,10 +72,7 @@ func measureQuality(ctx context.Context, net groundEmbedder, in qualityInputs, r
 	k := len(training.GroundClasses)
 	r := &qualityResult{ViewsPerPatch: in.viewsPerPatch}
 
-	testFeat, testProbs, err := embedSet(ctx, net, in.photosTest)
-	if err != nil {
-		return nil, err
-	}
+	testFeat, testProbs := in.testFeat, in.testProbs
 	truth, pred := in.photosTest.Labels, argmaxRows(testProbs)
 	s := scoreOf(truth, pred, k)
 	r.GroundAccuracy, r.GroundBalanced = s.Accuracy, s.BalancedAccuracy

@@ -256,7 +256,7 @@ func (w *reportWriter) quality() {
 	w.copies()
 }
 
-// noiseScales writes the truncation table: the shipped weights at each
+// noiseScales writes the noise-scale table: the shipped weights at each
 // noise scale, over the seeds.
 func (w *reportWriter) noiseScales() {
 	r := w.r
@@ -267,7 +267,7 @@ func (w *reportWriter) noiseScales() {
 	w.p("The shipped generator multiplies its standard-normal noise by %g before its first layer (the truncation trick). ", r.Set.NoiseScale())
 	w.p("Each row feeds the same weights the same noise of the same held-out patches at another scale, so only the scale differs between rows. ")
 	w.p("A smaller scale keeps the noise nearer the centre of its distribution: the views of one patch vary less and look more typical of what the generator learned for the condition. ")
-	w.p("The mean Frechet distance averages the per-class distances of the table above over the %d ground classes; it also grows when the views of a class vary less than its real photos. ", len(training.GroundClasses))
+	w.p("The mean Frechet distance averages the per-class distances of the table above over the ground classes that have one; it also grows when the views of a class vary less than its real photos. ")
 	w.p("The spread within a patch is the mean distance between the classifier features of two views of one patch, divided by the mean distance between two held-out real photos of its ground class (up to %d photos per class); 0 means that every view of a patch is the same.\n\n", spreadPhotos)
 	w.p("| noise scale | class consistency | built-up against natural only | mean Frechet distance | spread within a patch |\n|---|---|---|---|---|\n")
 	for i, row := range r.NoiseScales[0] {

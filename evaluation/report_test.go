@@ -45,7 +45,7 @@ func TestVariantsTable(t *testing.T) {
 	}
 }
 
-// TestNoiseScaleTable checks the truncation table: one row per scale
+// TestNoiseScaleTable checks the noise-scale table: one row per scale
 // with the mean and spread over the seeds, the shipped scale marked, and
 // the summary line naming the lowest and highest scale.
 func TestNoiseScaleTable(t *testing.T) {

@@ -45,7 +45,7 @@ type Results struct {
 	// variantUnconditional), one class-consistency result per seed.
 	Variants map[string][]variantResult
 	// NoiseScales holds, per seed, the shipped weights' view quality at
-	// each noise scale of the truncation table, by rising scale.
+	// each noise scale of the noise-scale table, by rising scale.
 	NoiseScales [][]scaleResult
 
 	// LandUse holds the urban/rural comparison per setting ("UC Merced",
