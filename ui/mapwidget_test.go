@@ -70,7 +70,7 @@ func TestMapTapSelectsCell(t *testing.T) {
 
 	want := grid.Cell(5, 7)
 	centre := want.Bounds.Center()
-	test.TapAt(m, m.PositionOf(centre))
+	onUI(func() { test.TapAt(m, m.PositionOf(centre)) })
 	if len(got) != 1 {
 		t.Fatalf("OnCellTapped called %d times, want 1", len(got))
 	}
@@ -78,7 +78,7 @@ func TestMapTapSelectsCell(t *testing.T) {
 		t.Errorf("tapped cell %s, want %s", got[0].ID, want.ID)
 	}
 
-	test.TapAt(m, fyne.NewPos(1, 1)) // outside the scene, in the margin
+	onUI(func() { test.TapAt(m, fyne.NewPos(1, 1)) }) // outside the scene, in the margin
 	if len(got) != 1 {
 		t.Errorf("a tap outside the grid selected cell %s", got[len(got)-1].ID)
 	}
@@ -86,37 +86,47 @@ func TestMapTapSelectsCell(t *testing.T) {
 
 func TestMapDragShiftsLastFrame(t *testing.T) {
 	m, win, src, _ := newTestMap(t, 300, 300)
-	before := m.shown
+	var before *frame
+	var grabbed MapPoint
+	onUI(func() {
+		before = m.shown
+		grabbed = MapPoint{X: m.center.X + 30*m.scale, Y: m.center.Y}
+	})
 	if before == nil || before.imagery == nil {
 		t.Fatal("no frame shown after opening the scene")
 	}
-	centre := m.center
-	grabbed := MapPoint{X: centre.X + 30*m.scale, Y: centre.Y}
 
 	// Block the source so no new frame can arrive while the drag is laid
 	// out: the renderer must draw the old frame shifted.
 	gate := make(chan struct{})
 	src.setGate(gate)
-	test.Drag(win.Canvas(), fyne.NewPos(150, 150), 40, -25)
-	if m.shown != before {
+	var shown *frame
+	var r *mapRenderer
+	var pos, grabbedAt fyne.Position
+	onUI(func() {
+		test.Drag(win.Canvas(), fyne.NewPos(150, 150), 40, -25)
+		shown = m.shown
+		r = test.WidgetRenderer(m).(*mapRenderer)
+		pos, grabbedAt = r.imagery.Position(), m.PositionOf(grabbed)
+	})
+	if shown != before {
 		t.Fatal("a new frame arrived while the source was blocked")
 	}
-	r := test.WidgetRenderer(m).(*mapRenderer)
-	pos := r.imagery.Position()
 	if math.Abs(float64(pos.X)-40) > 0.5 || math.Abs(float64(pos.Y)+25) > 0.5 {
 		t.Errorf("old frame drawn at %v during the drag, want shifted by (40,-25)", pos)
 	}
-	if p := m.PositionOf(grabbed); math.Abs(float64(p.X)-(180+40)) > 0.5 {
-		t.Errorf("grabbed point at x=%v after the drag, want %v", p.X, 220)
+	if math.Abs(float64(grabbedAt.X)-(180+40)) > 0.5 {
+		t.Errorf("grabbed point at x=%v after the drag, want %v", grabbedAt.X, 220)
 	}
 
 	src.setGate(nil)
 	close(gate)
 	waitSettled(t, m)
-	if m.shown == before {
+	onUI(func() { shown, pos = m.shown, r.imagery.Position() })
+	if shown == before {
 		t.Error("no new frame after the drag")
 	}
-	if pos := r.imagery.Position(); math.Abs(float64(pos.X)) > 1e-3 || math.Abs(float64(pos.Y)) > 1e-3 {
+	if math.Abs(float64(pos.X)) > 1e-3 || math.Abs(float64(pos.Y)) > 1e-3 {
 		t.Errorf("new frame drawn at %v, want at the origin", pos)
 	}
 }
@@ -178,15 +188,25 @@ func TestMapKeys(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			win.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: tc.key})
-			if !tc.check() {
-				t.Errorf("after %s: centre %+v, scale %v (start %+v, %v)", tc.key, m.center, m.scale, start, fit)
+			var ok bool
+			var centre MapPoint
+			var scale float64
+			onUI(func() {
+				win.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: tc.key})
+				ok, centre, scale = tc.check(), m.center, m.scale
+			})
+			if !ok {
+				t.Errorf("after %s: centre %+v, scale %v (start %+v, %v)", tc.key, centre, scale, start, fit)
 			}
 		})
 	}
-	test.Type(m, "-")
-	if m.scale <= fit {
-		t.Errorf("'-' did not zoom out: scale %v, full extent %v", m.scale, fit)
+	var scale float64
+	onUI(func() {
+		test.Type(m, "-")
+		scale = m.scale
+	})
+	if scale <= fit {
+		t.Errorf("'-' did not zoom out: scale %v, full extent %v", scale, fit)
 	}
 }
 
