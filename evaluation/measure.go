@@ -28,9 +28,13 @@ func (e *evaluator) measureViews(ctx context.Context, seed int64, ground *ground
 	if in.testFeat, in.testProbs, err = embedSet(ctx, ground, e.photosTest); err != nil {
 		return err
 	}
+	h := scaledHeldOut{views: v, testFeat: in.testFeat, testLabels: e.photosTest.Labels, shipped: e.res.Set.NoiseScale()}
+	names := make([]string, 0, len(d.Test))
 	for _, i := range d.Test {
 		in.patchGround = append(in.patchGround, d.ItemGround[i])
+		h.conds, names = append(h.conds, conds[i]), append(names, d.ItemNames[i])
 	}
+	h.ground, h.seeds = in.patchGround, itemSeeds(seed, names)
 	q, err := measureQuality(ctx, ground, in, rng(seed, "frechet"))
 	if err != nil {
 		return err
@@ -39,12 +43,6 @@ func (e *evaluator) measureViews(ctx context.Context, seed int64, ground *ground
 	q.TrainConsistency = trainConsistency(d, vo.GroundProbs, v)
 	e.res.Quality = append(e.res.Quality, q)
 
-	h := scaledHeldOut{ground: in.patchGround, views: v, testFeat: in.testFeat, testLabels: e.photosTest.Labels, shipped: e.res.Set.NoiseScale()}
-	names := make([]string, 0, len(d.Test))
-	for _, i := range d.Test {
-		h.conds, names = append(h.conds, conds[i]), append(names, d.ItemNames[i])
-	}
-	h.seeds = itemSeeds(seed, names)
 	if err := e.measureNoiseScales(ctx, seed, ground, h); err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package evaluation
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -69,37 +68,14 @@ func (e *evaluator) measureNoiseScales(ctx context.Context, seed int64, ground g
 	var rows []scaleResult
 	for _, s := range scalesFor(h.shipped) {
 		e.progress("seed %d: views of the held-out patches at noise scale %g", seed, s)
-		feat, probs, err := e.scaledViews(ctx, ground, h, s/h.shipped)
+		vo, err := runScaledViews(ctx, e.set, ground, h.conds, h.seeds, h.views, s/h.shipped, false, nil)
 		if err != nil {
 			return err
 		}
-		rows = append(rows, scoreScale(s, feat, probs, h, realSpread))
+		rows = append(rows, scoreScale(s, vo.GroundFeat, vo.GroundProbs, h, realSpread))
 	}
 	e.res.NoiseScales = append(e.res.NoiseScales, rows)
 	return nil
-}
-
-// scaledViews generates h.views views of every held-out patch with the
-// noise multiplied by factor and returns their classifier features and
-// probabilities, patch-major.
-func (e *evaluator) scaledViews(ctx context.Context, ground groundEmbedder, h scaledHeldOut, factor float64) (feat, probs [][]float32, err error) {
-	for start := 0; start < len(h.conds); start += viewChunk {
-		end := min(start+viewChunk, len(h.conds))
-		var images [][]float32
-		for k := start; k < end; k++ {
-			v, err := e.set.GenerateScaled(ctx, h.conds[k], h.views, h.seeds[k], factor)
-			if err != nil {
-				return nil, nil, fmt.Errorf("model set %s, noise scale %g: %w", e.set.Name(), factor*h.shipped, err)
-			}
-			images = append(images, v...)
-		}
-		f, p, err := ground.embed(ctx, images)
-		if err != nil {
-			return nil, nil, err
-		}
-		feat, probs = append(feat, f...), append(probs, p...)
-	}
-	return feat, probs, nil
 }
 
 // scoreScale measures one noise scale's views.
@@ -109,10 +85,8 @@ func scoreScale(scale float64, feat, probs [][]float32, h scaledHeldOut, realSpr
 	for i := range truth {
 		truth[i] = h.ground[i/h.views]
 	}
-	pred := argmaxRows(probs)
 	r := scaleResult{Scale: scale}
-	r.Consistency, _ = agreement(truth, pred, k)
-	r.CoarseConsistency, _ = agreement(coarse(truth), coarse(pred), 2)
+	r.Consistency, r.CoarseConsistency = consistencies(truth, probs)
 
 	var fids []float64
 	for g := range k {

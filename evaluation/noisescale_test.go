@@ -54,12 +54,14 @@ func TestScoreScale(t *testing.T) {
 		ground: []int{0, 1},
 		views:  2,
 	}
+
 	feat := [][]float32{{0, 0}, {2, 0}, {1, 1}, {1, 1}}
 	probs := [][]float32{
 		{0.9, 0.1, 0, 0, 0, 0, 0}, {0.6, 0.4, 0, 0, 0, 0, 0},
 		{0.2, 0.8, 0, 0, 0, 0, 0}, {0, 0, 0, 0.7, 0.3, 0, 0},
 	}
 	r := scoreScale(0.4, feat, probs, h, []float64{4, 1, 0, 0, 0, 0, 0})
+
 	if r.Scale != 0.4 {
 		t.Errorf("scale %g, want 0.4", r.Scale)
 	}

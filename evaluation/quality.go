@@ -174,6 +174,16 @@ func embedSet(ctx context.Context, net groundEmbedder, set *imageSet) (features,
 	return net.embed(ctx, images)
 }
 
+// consistencies returns the share of views whose most probable ground
+// class is the truth, and the same share counting built-up against
+// natural only.
+func consistencies(truth []int, probs [][]float32) (fine, coarseShare float64) {
+	pred := argmaxRows(probs)
+	fine, _ = agreement(truth, pred, len(training.GroundClasses))
+	coarseShare, _ = agreement(coarse(truth), coarse(pred), 2)
+	return fine, coarseShare
+}
+
 // agreement returns the share of predictions equal to the truth, overall
 // and per true class (NaN for classes absent from the truth).
 func agreement(truth, pred []int, k int) (float64, []float64) {

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/downthere/downthere/inference"
-	"github.com/downthere/downthere/training"
 )
 
 // variantResult is the class consistency of another generator on the
@@ -63,10 +62,8 @@ func (e *evaluator) measureVariants(ctx context.Context, seed int64, ground grou
 		if err != nil {
 			return err
 		}
-		pred := argmaxRows(vo.GroundProbs)
 		var r variantResult
-		r.Consistency, _ = agreement(truth, pred, len(training.GroundClasses))
-		r.CoarseConsistency, _ = agreement(coarse(truth), coarse(pred), 2)
+		r.Consistency, r.CoarseConsistency = consistencies(truth, vo.GroundProbs)
 		if e.res.Variants == nil {
 			e.res.Variants = map[string][]variantResult{}
 		}

@@ -34,10 +34,16 @@ type viewOutputs struct {
 // the discriminator (when disc is true). The views of the items in keep
 // are returned in Kept.
 func runViews(ctx context.Context, set *inference.ModelSet, ground groundEmbedder, conds [][]float32, seeds []int64, views int, disc bool, keep map[int]bool) (*viewOutputs, error) {
+	return runScaledViews(ctx, set, ground, conds, seeds, views, 1, disc, keep)
+}
+
+// runScaledViews is runViews with the noise multiplied by factor (see
+// inference.ModelSet.GenerateScaled).
+func runScaledViews(ctx context.Context, set *inference.ModelSet, ground groundEmbedder, conds [][]float32, seeds []int64, views int, factor float64, disc bool, keep map[int]bool) (*viewOutputs, error) {
 	out := &viewOutputs{Kept: map[int][][]float32{}}
 	for start := 0; start < len(conds); start += viewChunk {
 		end := min(start+viewChunk, len(conds))
-		generated, err := generateViews(ctx, set, conds[start:end], seeds[start:end], views)
+		generated, err := generateViews(ctx, set, conds[start:end], seeds[start:end], views, factor)
 		if err != nil {
 			return nil, err
 		}
@@ -65,16 +71,16 @@ func runViews(ctx context.Context, set *inference.ModelSet, ground groundEmbedde
 }
 
 // generateViews returns views views per condition, item k*views+i being
-// view i of conditions[k] with the noise of seeds[k].
-func generateViews(ctx context.Context, set *inference.ModelSet, conditions [][]float32, seeds []int64, views int) ([][]float32, error) {
+// view i of conditions[k] with the noise of seeds[k] times factor.
+func generateViews(ctx context.Context, set *inference.ModelSet, conditions [][]float32, seeds []int64, views int, factor float64) ([][]float32, error) {
 	out := make([][]float32, 0, len(conditions)*views)
 	for k, c := range conditions {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		v, err := set.Generate(ctx, c, views, seeds[k])
+		v, err := set.GenerateScaled(ctx, c, views, seeds[k], factor)
 		if err != nil {
-			return nil, fmt.Errorf("model set %s: %w", set.Name(), err)
+			return nil, fmt.Errorf("model set %s, noise factor %g: %w", set.Name(), factor, err)
 		}
 		out = append(out, v...)
 	}

@@ -100,16 +100,16 @@ func TestMapDragShiftsLastFrame(t *testing.T) {
 	// out: the renderer must draw the old frame shifted.
 	gate := make(chan struct{})
 	src.setGate(gate)
-	var shown *frame
+	var current *frame
 	var r *mapRenderer
 	var pos, grabbedAt fyne.Position
 	onUI(func() {
 		test.Drag(win.Canvas(), fyne.NewPos(150, 150), 40, -25)
-		shown = m.shown
+		current = m.shown
 		r = test.WidgetRenderer(m).(*mapRenderer)
 		pos, grabbedAt = r.imagery.Position(), m.PositionOf(grabbed)
 	})
-	if shown != before {
+	if current != before {
 		t.Fatal("a new frame arrived while the source was blocked")
 	}
 	if math.Abs(float64(pos.X)-40) > 0.5 || math.Abs(float64(pos.Y)+25) > 0.5 {
@@ -122,8 +122,8 @@ func TestMapDragShiftsLastFrame(t *testing.T) {
 	src.setGate(nil)
 	close(gate)
 	waitSettled(t, m)
-	onUI(func() { shown, pos = m.shown, r.imagery.Position() })
-	if shown == before {
+	onUI(func() { current, pos = m.shown, r.imagery.Position() })
+	if current == before {
 		t.Error("no new frame after the drag")
 	}
 	if math.Abs(float64(pos.X)) > 1e-3 || math.Abs(float64(pos.Y)) > 1e-3 {
