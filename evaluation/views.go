@@ -38,7 +38,7 @@ func runViews(ctx context.Context, set *inference.ModelSet, ground groundEmbedde
 }
 
 // runScaledViews is runViews with the noise multiplied by factor (see
-// inference.ModelSet.GenerateScaled).
+// inference.ModelSet.GenerateRange).
 func runScaledViews(ctx context.Context, set *inference.ModelSet, ground groundEmbedder, conds [][]float32, seeds []int64, views int, factor float64, disc bool, keep map[int]bool) (*viewOutputs, error) {
 	out := &viewOutputs{Kept: map[int][][]float32{}}
 	for start := 0; start < len(conds); start += viewChunk {
@@ -78,7 +78,7 @@ func generateViews(ctx context.Context, set *inference.ModelSet, conditions [][]
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		v, err := set.GenerateScaled(ctx, c, views, seeds[k], factor)
+		v, err := set.GenerateRange(ctx, c, 0, views, seeds[k], factor)
 		if err != nil {
 			return nil, fmt.Errorf("model set %s, noise factor %g: %w", set.Name(), factor, err)
 		}

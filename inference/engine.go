@@ -92,32 +92,38 @@ func (s *ModelSet) Generate(ctx context.Context, condition []float32, n int, see
 	return s.generate(ctx, [][]float32{condition}, []int64{seed}, 0, n, 1)
 }
 
-// GenerateScaled is Generate with every noise value multiplied by factor
-// before it enters the generator, which applies its own noise scale on
-// top (the training config's noise_scale, recorded in the manifest).
-// Below 1 the views of one condition vary less and stay nearer the
-// condition's typical view (the truncation trick); above 1 they vary
-// more. Factor 1 gives Generate's views; factor must be finite and at
-// least 0.
-func (s *ModelSet) GenerateScaled(ctx context.Context, condition []float32, n int, seed int64, factor float64) ([][]float32, error) {
-	if n < 0 {
-		return nil, fmt.Errorf("generate: view count %d is negative", n)
+// GenerateRange returns views first to first+n-1 of Generate(ctx,
+// condition, first+n, seed) without making the views before first: view i
+// uses the noise FillNoise(seed, i), multiplied by factor before it enters
+// the generator, which applies its own noise scale on top (see
+// NoiseScale). Factor 1 gives Generate's views. Below 1 the views of one
+// condition vary less and stay nearer the condition's typical view (the
+// truncation trick); above 1 they vary more. Factor must be finite and at
+// least 0. Callers that show views as they come ask for one generator
+// batch (BatchSize(models.RoleGenerator)) at a time.
+func (s *ModelSet) GenerateRange(ctx context.Context, condition []float32, first, n int, seed int64, factor float64) ([][]float32, error) {
+	if first < 0 || n < 0 {
+		return nil, fmt.Errorf("generate: view range %d+%d is negative", first, n)
 	}
 	if !(factor >= 0) || math.IsInf(factor, 1) {
 		return nil, fmt.Errorf("generate: noise factor %g must be a finite number of at least 0", factor)
 	}
-	return s.generate(ctx, [][]float32{condition}, []int64{seed}, 0, n, factor)
+	return s.generate(ctx, [][]float32{condition}, []int64{seed}, first, n, factor)
 }
 
-// GenerateRange returns views first to first+n-1 of Generate(ctx,
-// condition, first+n, seed) without making the views before first: view i
-// uses the noise FillNoise(seed, i). Callers that show views as they come
-// ask for one generator batch (BatchSize(models.RoleGenerator)) at a time.
-func (s *ModelSet) GenerateRange(ctx context.Context, condition []float32, first, n int, seed int64) ([][]float32, error) {
-	if first < 0 || n < 0 {
-		return nil, fmt.Errorf("generate: view range %d+%d is negative", first, n)
+// NoiseScale returns the factor that the generator applies to its
+// standard-normal noise before its first layer (the training config's
+// noise_scale, recorded in the generator's manifest): the noise standard
+// deviation of Generate's views. It is 1 when the manifest records none.
+func (s *ModelSet) NoiseScale() float64 {
+	m := s.Manifest(models.RoleGenerator)
+	if m == nil {
+		return 1
 	}
-	return s.generate(ctx, [][]float32{condition}, []int64{seed}, first, n, 1)
+	if v, ok := m.Training.Config["noise_scale"].(float64); ok && v > 0 && v <= 1 {
+		return v
+	}
+	return 1
 }
 
 // generate makes views images for each condition: item k*views+i is view

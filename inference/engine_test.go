@@ -68,7 +68,7 @@ func TestGenerateSameSeedSameViews(t *testing.T) {
 	}
 
 	for _, r := range [][2]int{{0, 6}, {2, 4}, {5, 1}, {3, 0}} {
-		part, err := ms.GenerateRange(ctx, condition, r[0], r[1], 42)
+		part, err := ms.GenerateRange(ctx, condition, r[0], r[1], 42, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,12 +76,12 @@ func TestGenerateSameSeedSameViews(t *testing.T) {
 			t.Errorf("GenerateRange(%d, %d) differs from views %d to %d of Generate", r[0], r[1], r[0], r[0]+r[1]-1)
 		}
 	}
-	if _, err := ms.GenerateRange(ctx, condition, -1, 2, 42); err == nil {
+	if _, err := ms.GenerateRange(ctx, condition, -1, 2, 42, 1); err == nil {
 		t.Error("GenerateRange accepted a negative first view")
 	}
 }
 
-func TestGenerateScaled(t *testing.T) {
+func TestGenerateRangeNoiseFactor(t *testing.T) {
 	ms := loadTestSet(t, cpuOptions)
 	ctx := context.Background()
 	condition := testCondition(t, ms)
@@ -91,7 +91,7 @@ func TestGenerateScaled(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	same, err := ms.GenerateScaled(ctx, condition, 4, 42, 1)
+	same, err := ms.GenerateRange(ctx, condition, 0, 4, 42, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestGenerateScaled(t *testing.T) {
 		t.Error("factor 1 gave other views than Generate")
 	}
 
-	half, err := ms.GenerateScaled(ctx, condition, 4, 42, 0.5)
+	half, err := ms.GenerateRange(ctx, condition, 0, 4, 42, 0.5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestGenerateScaled(t *testing.T) {
 	}
 
 	// Without noise every view is the condition's one noiseless view.
-	zero, err := ms.GenerateScaled(ctx, condition, 4, 42, 0)
+	zero, err := ms.GenerateRange(ctx, condition, 0, 4, 42, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestGenerateScaled(t *testing.T) {
 	}
 
 	for _, f := range []float64{-1, math.NaN(), math.Inf(1)} {
-		if _, err := ms.GenerateScaled(ctx, condition, 1, 42, f); err == nil || !strings.Contains(err.Error(), "noise factor") {
+		if _, err := ms.GenerateRange(ctx, condition, 0, 1, 42, f); err == nil || !strings.Contains(err.Error(), "noise factor") {
 			t.Errorf("factor %g: error %v, want one naming the noise factor", f, err)
 		}
 	}
@@ -488,5 +488,43 @@ func TestCancelDuringRun(t *testing.T) {
 	want, err := ms.Generate(context.Background(), condition, 8, 1)
 	if err != nil || !equalViews(views, want) {
 		t.Errorf("views after a cancelled call differ or failed: %v", err)
+	}
+}
+
+func TestNoiseScale(t *testing.T) {
+	needRuntime(t)
+	tests := []struct {
+		name   string
+		config map[string]any // nil: no training config
+		want   float64
+	}{
+		{name: "no config", want: 1},
+		{name: "no noise_scale", config: map[string]any{"seed": 1}, want: 1},
+		{name: "truncated", config: map[string]any{"noise_scale": 0.5}, want: 0.5},
+		{name: "zero", config: map[string]any{"noise_scale": 0}, want: 1},
+		{name: "above one", config: map[string]any{"noise_scale": 1.5}, want: 1},
+		{name: "not a number", config: map[string]any{"noise_scale": "half"}, want: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := copyTestSet(t)
+			if tt.config != nil {
+				editManifest(t, dir, "generator.onnx.json", func(m map[string]any) {
+					m["training"].(map[string]any)["config"] = tt.config
+				})
+			}
+			info, err := FolderSet(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms, err := NewRegistry(testRuntime, cpuOptions).Load(context.Background(), info)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ms.Close()
+			if got := ms.NoiseScale(); got != tt.want {
+				t.Errorf("NoiseScale() = %g, want %g", got, tt.want)
+			}
+		})
 	}
 }

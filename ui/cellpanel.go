@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
@@ -62,6 +63,7 @@ type CellPanel struct {
 	photos     PhotoLayer
 	seeds      map[string]int64
 	viewCount  int
+	variety    float64 // the views' noise standard deviation; 0 follows the model set's default
 
 	cell   *Cell
 	at     MapPoint
@@ -73,18 +75,20 @@ type CellPanel struct {
 	// classification, photos, band values) that have not returned yet.
 	background sync.WaitGroup
 
-	title     *widget.Label
-	where     *widget.Label
-	seedEntry *widget.Entry
-	regenBt   *widget.Button
-	saveBt    *widget.Button
-	status    *widget.Label
-	tiles     []*canvas.Image
-	probs     *fyne.Container
-	photoBox  *fyne.Container
-	values    *widget.Label
-	details   *fyne.Container // everything below the seed row, hidden while no cell is shown
-	content   fyne.CanvasObject
+	title       *widget.Label
+	where       *widget.Label
+	seedEntry   *widget.Entry
+	regenBt     *widget.Button
+	varietyBar  *widget.Slider
+	varietyText *widget.Label
+	saveBt      *widget.Button
+	status      *widget.Label
+	tiles       []*canvas.Image
+	probs       *fyne.Container
+	photoBox    *fyne.Container
+	values      *widget.Label
+	details     *fyne.Container // everything below the seed row, hidden while no cell is shown
+	content     fyne.CanvasObject
 }
 
 // NewCellPanel returns an empty cell panel.
@@ -99,6 +103,12 @@ func NewCellPanel() *CellPanel {
 	p.saveBt = widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), p.askSave)
 	p.status = widget.NewLabel("")
 	p.status.Wrapping = fyne.TextWrapWord
+	p.varietyText = widget.NewLabel("")
+	p.varietyBar = widget.NewSlider(MinVariety, 1)
+	p.varietyBar.Step = varietyStep
+	p.varietyBar.OnChanged = func(v float64) { p.varietyText.SetText(p.varietyCaption(v)) }
+	p.varietyBar.OnChangeEnded = p.applyVarietyBar
+	p.syncVariety()
 	p.probs = container.NewVBox()
 	p.photoBox = container.NewGridWrap(fyne.NewSize(photoThumbEdge/2, photoThumbEdge/2))
 	p.values = widget.NewLabel("")
@@ -116,8 +126,9 @@ func NewCellPanel() *CellPanel {
 	}
 
 	seedRow := container.NewBorder(nil, nil, widget.NewLabel("Seed"), container.NewHBox(p.regenBt, p.saveBt), p.seedEntry)
+	varietyRow := container.NewBorder(nil, nil, p.varietyText, nil, p.varietyBar)
 	p.details = container.NewVBox(
-		seedRow, p.status,
+		seedRow, varietyRow, p.status,
 		container.NewGridWithColumns(4, tileObjs...),
 		widget.NewLabelWithStyle("Class probabilities", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		p.probs,
@@ -141,6 +152,7 @@ func (p *CellPanel) CreateRenderer() fyne.WidgetRenderer {
 // nil generator disables generation, and note gives the reason.
 func (p *CellPanel) SetModels(gen ViewGenerator, cls Classifier, note string) {
 	p.gen, p.cls, p.modelsNote = gen, cls, note
+	p.syncVariety()
 }
 
 // SetScene sets the imagery, photo layer and results the panel reads, and
@@ -185,6 +197,80 @@ func (p *CellPanel) Cell() *Cell { return p.cell }
 
 // Seed returns the seed of the views shown.
 func (p *CellPanel) Seed() int64 { return p.seed }
+
+// varietyStep is the variety slider's step.
+const varietyStep = 0.05
+
+// Variety returns the variety chosen for the views, or 0 while the panel
+// follows the model set's default (see ViewRequest.Variety).
+func (p *CellPanel) Variety() float64 { return p.variety }
+
+// SetVariety sets the variety of the views, as restored from a project
+// file: 0 follows the model set's default, and other values are clamped to
+// [MinVariety, 1]. The views of the cell shown are generated again.
+func (p *CellPanel) SetVariety(v float64) {
+	if v != 0 {
+		v = roundVariety(v)
+	}
+	if v == roundVariety(p.defaultVariety()) {
+		v = 0
+	}
+	changed := v != p.variety
+	p.variety = v
+	p.syncVariety()
+	if changed && p.cell != nil {
+		p.show(*p.cell, p.at, p.seed)
+	}
+}
+
+// applyVarietyBar takes the slider's value when the user lets it go.
+func (p *CellPanel) applyVarietyBar(v float64) {
+	if roundVariety(v) == roundVariety(p.effectiveVariety()) {
+		return // SetValue from syncVariety, or no change
+	}
+	p.SetVariety(v)
+}
+
+// defaultVariety is the model set's variety, or 1 without a generator.
+func (p *CellPanel) defaultVariety() float64 {
+	if p.gen == nil {
+		return 1
+	}
+	return roundVariety(p.gen.DefaultVariety())
+}
+
+// effectiveVariety is the variety the next views are drawn with.
+func (p *CellPanel) effectiveVariety() float64 {
+	if p.variety > 0 {
+		return p.variety
+	}
+	return p.defaultVariety()
+}
+
+// syncVariety moves the slider and its caption to the effective variety.
+func (p *CellPanel) syncVariety() {
+	v := p.effectiveVariety()
+	p.varietyBar.SetValue(v)
+	p.varietyText.SetText(p.varietyCaption(v))
+}
+
+func (p *CellPanel) varietyCaption(v float64) string {
+	if roundVariety(v) == p.defaultVariety() {
+		return fmt.Sprintf("Variety %.2f (model default)", roundVariety(v))
+	}
+	return fmt.Sprintf("Variety %.2f", roundVariety(v))
+}
+
+// roundVariety clamps v to [MinVariety, 1] and rounds it to the slider's
+// step, so that values from the slider, a project file and a model set
+// compare equal.
+func roundVariety(v float64) float64 {
+	if math.IsNaN(v) {
+		return 1
+	}
+	v = min(max(v, MinVariety), 1)
+	return math.Round(v/varietyStep) * varietyStep
+}
 
 // Images returns the generated views received so far; missing views are
 // nil.
@@ -339,7 +425,9 @@ func (p *CellPanel) current(seq int, f func()) {
 }
 
 func (p *CellPanel) startGeneration(ctx context.Context, seq int, cell Cell, seed int64) {
-	gen, n, scene := p.gen, p.viewCount, p.scene
+	gen, scene := p.gen, p.scene
+	req := ViewRequest{Seed: seed, Count: p.viewCount, Variety: p.variety}
+	n := req.Count
 	if gen == nil {
 		note := p.modelsNote
 		if note == "" {
@@ -353,7 +441,7 @@ func (p *CellPanel) startGeneration(ctx context.Context, seq int, cell Cell, see
 	p.status.SetText(fmt.Sprintf("Generating %d views…", n))
 	p.inBackground(func() {
 		got := 0
-		err := gen.Generate(ctx, scene, cell, seed, n, func(i int, img image.Image) {
+		err := gen.Generate(ctx, scene, cell, req, func(i int, img image.Image) {
 			p.current(seq, func() {
 				if i < 0 || i >= len(p.tiles) || img == nil {
 					return
@@ -378,7 +466,7 @@ func (p *CellPanel) generationDone(err error, n int) {
 	}
 	switch {
 	case err == nil:
-		p.status.SetText(fmt.Sprintf("%d views generated with seed %d.", ready, p.seed))
+		p.status.SetText(fmt.Sprintf("%d views generated with seed %d and variety %.2f.", ready, p.seed, p.effectiveVariety()))
 	case errors.Is(err, context.Canceled):
 		return
 	default:
@@ -547,13 +635,13 @@ func (p *CellPanel) askSave() {
 }
 
 // SaveTo writes the generated views to dir: one PNG per view and a PNG
-// grid of all views, named after the cell and the seed. Every file is
-// written atomically. It returns the paths written.
+// grid of all views, named after the cell, the seed and the variety. Every
+// file is written atomically. It returns the paths written.
 func (p *CellPanel) SaveTo(dir string) ([]string, error) {
 	if p.cell == nil {
 		return nil, errors.New("save views: no cell is selected")
 	}
-	base := fmt.Sprintf("%s_seed%d", p.cell.ID, p.seed)
+	base := fmt.Sprintf("%s_seed%d_variety%.2f", p.cell.ID, p.seed, p.effectiveVariety())
 	var files []string
 	var ready []image.Image
 	for i, img := range p.images {

@@ -240,14 +240,20 @@ func stripeResult(cell Cell) CellResult {
 // seedGenerator makes flat-coloured views whose colour depends on the cell,
 // the seed and the index, so tests can check which request made an image.
 type seedGenerator struct {
-	delay time.Duration
-	mu    sync.Mutex
-	calls []int64
+	delay    time.Duration
+	mu       sync.Mutex
+	calls    []int64
+	requests []ViewRequest
 }
 
-func (g *seedGenerator) Generate(ctx context.Context, _ *Scene, cell Cell, seed int64, n int, emit func(int, image.Image)) error {
+// DefaultVariety is part of ViewGenerator.
+func (g *seedGenerator) DefaultVariety() float64 { return 0.5 }
+
+func (g *seedGenerator) Generate(ctx context.Context, _ *Scene, cell Cell, req ViewRequest, emit func(int, image.Image)) error {
+	seed, n := req.Seed, req.Count
 	g.mu.Lock()
 	g.calls = append(g.calls, seed)
+	g.requests = append(g.requests, req)
 	g.mu.Unlock()
 	for i := 0; i < n; i++ {
 		if g.delay > 0 {

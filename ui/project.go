@@ -38,6 +38,10 @@ type Project struct {
 	SelectedCells []string         `json:"selected_cells,omitempty"`
 	ModelSet      string           `json:"model_set,omitempty"`
 	Seeds         map[string]int64 `json:"seeds,omitempty"`
+
+	// ViewVariety is the cell panel's variety (see ViewRequest.Variety);
+	// 0 or absent follows the model set's default.
+	ViewVariety float64 `json:"view_variety,omitempty"`
 }
 
 // DataRef names a data file or folder and the sha256 of its content when
@@ -81,6 +85,9 @@ func (p *Project) Validate() error {
 	}
 	if p.Grid.CellWidth < 0 || p.Grid.CellHeight < 0 {
 		problems = append(problems, fmt.Sprintf("grid cell size %gx%g is negative", p.Grid.CellWidth, p.Grid.CellHeight))
+	}
+	if vv := p.ViewVariety; vv != 0 && !(vv >= MinVariety && vv <= 1) {
+		problems = append(problems, fmt.Sprintf("view_variety %g is outside %g..1 (0 or absent uses the model set's default)", vv, MinVariety))
 	}
 	for name, st := range p.Layers {
 		if layerByName(name) < 0 {

@@ -141,14 +141,33 @@ type Classifier interface {
 	Classify(ctx context.Context, scene *Scene, cells []Cell, emit func(CellResult)) error
 }
 
+// ViewRequest says which views of a cell to generate.
+type ViewRequest struct {
+	Seed  int64 // the noise seed
+	Count int   // the number of views
+
+	// Variety is the standard deviation of the generator's noise, in
+	// (0, 1]. 1 is the noise the generator was trained with, and its views
+	// vary the most; lower values keep the views nearer the cell's most
+	// typical look (the truncation trick). 0 means the model set's default
+	// (ViewGenerator.DefaultVariety).
+	Variety float64
+}
+
 // ViewGenerator generates ground-level views for a cell.
 type ViewGenerator interface {
-	// Generate makes n views of a cell of scene from seed and calls emit
-	// for each image as it is ready, never concurrently. The same cell,
-	// seed and n give the same images. It returns ctx.Err() when
-	// cancelled.
-	Generate(ctx context.Context, scene *Scene, cell Cell, seed int64, n int, emit func(index int, img image.Image)) error
+	// Generate makes req.Count views of a cell of scene and calls emit for
+	// each image as it is ready, never concurrently. The same cell and
+	// request give the same images. It returns ctx.Err() when cancelled.
+	Generate(ctx context.Context, scene *Scene, cell Cell, req ViewRequest, emit func(index int, img image.Image)) error
+
+	// DefaultVariety returns the variety the model set's views are drawn
+	// with when a request leaves it 0, in (0, 1].
+	DefaultVariety() float64
 }
+
+// MinVariety is the lowest variety the viewer offers.
+const MinVariety = 0.1
 
 // Photo is one geotagged ground photo.
 type Photo struct {

@@ -241,6 +241,8 @@ func (v *Viewer) Project() (Project, error) {
 		View:    ProjectView{CenterX: center.X, CenterY: center.Y, UnitsPerPixel: scale, CRS: info.CRS},
 		Layers:  map[string]LayerStyle{},
 		Seeds:   v.Cells.Seeds(),
+
+		ViewVariety: v.Cells.Variety(),
 	}
 
 	if scene.Grid != nil {
@@ -351,6 +353,7 @@ func (v *Viewer) restoreProject(p Project, s *Scene) {
 	}
 	v.Map.SetViewState(MapPoint{X: p.View.CenterX, Y: p.View.CenterY}, p.View.UnitsPerPixel)
 	v.Cells.SetSeeds(p.Seeds)
+	v.Cells.SetVariety(p.ViewVariety)
 	v.Layers.Sync()
 	if p.ModelSet != "" && p.ModelSet != v.models.Status.ModelSet {
 		dialog.ShowInformation("Different model set",

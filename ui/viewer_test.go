@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -181,6 +182,59 @@ func TestCellPanelRegenerateChangesSeed(t *testing.T) {
 	waitFor(t, "regenerated views", func() bool { return countReady(v.Cells.Images()) == DefaultViewCount })
 	if got := v.Cells.Seeds()[cell.ID]; got != v.Cells.Seed() {
 		t.Errorf("stored seed %d, want %d", got, v.Cells.Seed())
+	}
+}
+
+func TestCellPanelVariety(t *testing.T) {
+	gen := &seedGenerator{}
+	v, grid := testViewer(t, gen, nil)
+	cell := grid.Cell(2, 3)
+	onUI(func() { v.Cells.ShowCell(cell, cell.Bounds.Center()) })
+	waitFor(t, "views", func() bool { return countReady(v.Cells.Images()) == DefaultViewCount })
+	if got := v.Cells.varietyText.Text; got != "Variety 0.50 (model default)" {
+		t.Errorf("caption %q, want the generator's default 0.50", got)
+	}
+
+	lastRequest := func() ViewRequest {
+		gen.mu.Lock()
+		defer gen.mu.Unlock()
+		return gen.requests[len(gen.requests)-1]
+	}
+	if got := lastRequest(); got.Variety != 0 || got.Count != DefaultViewCount || got.Seed != DefaultSeed(cell.ID) {
+		t.Errorf("first request %+v, want the default seed, %d views and variety 0 (the default)", got, DefaultViewCount)
+	}
+
+	tests := []struct {
+		name    string
+		set     func()
+		want    float64 // Variety() afterwards
+		caption string
+	}{
+		{"slider", func() { v.Cells.varietyBar.SetValue(0.8) }, 0.8, "Variety 0.80"},
+		{"project value", func() { v.Cells.SetVariety(0.3) }, 0.3, "Variety 0.30"},
+		{"above one", func() { v.Cells.SetVariety(7) }, 1, "Variety 1.00"},
+		{"the default", func() { v.Cells.SetVariety(0.5) }, 0, "Variety 0.50 (model default)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			onUI(tt.set)
+			waitFor(t, "views", func() bool { return countReady(v.Cells.Images()) == DefaultViewCount })
+			v.Cells.WaitBackground()
+			if got := v.Cells.Variety(); math.Abs(got-tt.want) > 1e-9 {
+				t.Errorf("Variety() = %g, want %g", got, tt.want)
+			}
+			if got := lastRequest(); math.Abs(got.Variety-tt.want) > 1e-9 || got.Seed != DefaultSeed(cell.ID) {
+				t.Errorf("request %+v, want variety %g with the cell's seed", got, tt.want)
+			}
+			var caption, status string
+			onUI(func() { caption, status = v.Cells.varietyText.Text, v.Cells.Status() })
+			if caption != tt.caption {
+				t.Errorf("caption %q, want %q", caption, tt.caption)
+			}
+			if want := strings.TrimPrefix(strings.TrimSuffix(tt.caption, " (model default)"), "Variety "); !strings.Contains(status, "variety "+want) {
+				t.Errorf("status %q does not name variety %s", status, want)
+			}
+		})
 	}
 }
 
@@ -366,6 +420,7 @@ func TestProjectRoundTrip(t *testing.T) {
 		v.cellTapped(cell, cell.Bounds.Center())
 		v.Map.SetViewState(cell.Bounds.Center(), 7.5)
 		v.Map.SetLayerStyle(LayerGrid, LayerStyle{Visible: false, Opacity: 0.2})
+		v.Cells.SetVariety(0.8)
 		p, err = v.Project()
 	})
 	if err != nil {
@@ -392,6 +447,9 @@ func TestProjectRoundTrip(t *testing.T) {
 	if got.Seeds[cell.ID] != DefaultSeed(cell.ID) {
 		t.Errorf("seed %d, want %d", got.Seeds[cell.ID], DefaultSeed(cell.ID))
 	}
+	if math.Abs(got.ViewVariety-0.8) > 1e-9 {
+		t.Errorf("view variety %g, want 0.8", got.ViewVariety)
+	}
 	if got.ModelSet != "olinda-test 1" {
 		t.Errorf("model set %q", got.ModelSet)
 	}
@@ -412,6 +470,7 @@ func TestLoadProjectRejectsBadFiles(t *testing.T) {
 		{"future version", `{"version":9,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1}}`, "version is 9"},
 		{"no imagery", `{"version":1,"imagery":{"path":""},"view":{"units_per_pixel":1}}`, "imagery.path is empty"},
 		{"zero scale", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":0}}`, "units_per_pixel > 0"},
+		{"variety above one", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"view_variety":2}`, "view_variety 2 is outside"},
 		{"bad layer", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"layers":{"Roads":{"Visible":true,"Opacity":1}}}`, `unknown layer "Roads"`},
 	}
 	for _, tc := range tests {
@@ -595,6 +654,7 @@ func TestViewerRestoresProject(t *testing.T) {
 		v.cellTapped(cell, cell.Bounds.Center())
 		v.Map.SetViewState(cell.Bounds.Center(), 9)
 		v.Map.SetLayerStyle(LayerLandUse, LayerStyle{Visible: false, Opacity: 0.35})
+		v.Cells.SetVariety(0.25)
 	})
 	path := filepath.Join(t.TempDir(), "p.json")
 	saved := make(chan error, 1)
@@ -633,6 +693,9 @@ func TestViewerRestoresProject(t *testing.T) {
 	}
 	if st := w.Map.LayerStyle(LayerLandUse); st != (LayerStyle{Visible: false, Opacity: 0.35}) {
 		t.Errorf("land-use style %+v after restore", st)
+	}
+	if got := w.Cells.Variety(); math.Abs(got-0.25) > 1e-9 {
+		t.Errorf("variety %g after restore, want 0.25", got)
 	}
 	if w.Cells.Cell().ID != cell.ID || w.Cells.Seed() != DefaultSeed(cell.ID) {
 		t.Errorf("panel shows %s seed %d, want %s seed %d", w.Cells.Cell().ID, w.Cells.Seed(), cell.ID, DefaultSeed(cell.ID))

@@ -75,12 +75,21 @@ func (m *guiModels) footprintM() float64 {
 // Classes is part of ui.Classifier.
 func (m *guiModels) Classes() []ui.Class { return m.classes }
 
-// Generate encodes the cell's overhead patch and generates n views from
-// it, one generator batch per model call, emitting each batch's views as
-// soon as the call returns.
-func (m *guiModels) Generate(ctx context.Context, scene *ui.Scene, cell ui.Cell, seed int64, n int, emit func(int, image.Image)) error {
+// DefaultVariety is part of ui.ViewGenerator: the noise scale the set's
+// generator was exported with.
+func (m *guiModels) DefaultVariety() float64 { return m.ms.NoiseScale() }
+
+// Generate encodes the cell's overhead patch and generates req.Count views
+// from it, one generator batch per model call, emitting each batch's views
+// as soon as the call returns. A variety other than 0 scales the noise so
+// that its standard deviation is req.Variety.
+func (m *guiModels) Generate(ctx context.Context, scene *ui.Scene, cell ui.Cell, req ui.ViewRequest, emit func(int, image.Image)) error {
+	seed, n := req.Seed, req.Count
 	if n < 0 {
 		return fmt.Errorf("cell %s: view count %d is negative", cell.ID, n)
+	}
+	if v := req.Variety; v != 0 && !(v >= ui.MinVariety && v <= 1) {
+		return fmt.Errorf("cell %s: variety %g is outside %g..1", cell.ID, v, ui.MinVariety)
 	}
 	start := time.Now()
 	patch, err := m.cellPatch(scene, cell)
@@ -97,10 +106,14 @@ func (m *guiModels) Generate(ctx context.Context, scene *ui.Scene, cell ui.Cell,
 		return fmt.Errorf("cell %s: %w", cell.ID, err)
 	}
 
+	factor := 1.0
+	if req.Variety != 0 {
+		factor = req.Variety / ms.NoiseScale()
+	}
 	_, h, w := ms.ImageShape()
 	batch := max(ms.BatchSize(models.RoleGenerator), 1)
 	for first := 0; first < n; first += batch {
-		views, err := ms.GenerateRange(ctx, cond[0], first, min(batch, n-first), seed)
+		views, err := ms.GenerateRange(ctx, cond[0], first, min(batch, n-first), seed, factor)
 		if err != nil {
 			return fmt.Errorf("cell %s: %w", cell.ID, err)
 		}
@@ -112,7 +125,7 @@ func (m *guiModels) Generate(ctx context.Context, scene *ui.Scene, cell ui.Cell,
 			emit(first+i, img)
 		}
 	}
-	slog.Info("views generated", "cell", cell.ID, "seed", seed, "views", n, "set", m.ms.Name(),
+	slog.Info("views generated", "cell", cell.ID, "seed", seed, "views", n, "noise_factor", factor, "set", m.ms.Name(),
 		"provider", m.ms.Provider().String(), "ms", time.Since(start).Milliseconds())
 	return nil
 }

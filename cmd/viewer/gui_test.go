@@ -261,15 +261,15 @@ func TestGUIModelsGenerateIsReproducible(t *testing.T) {
 	scene := &ui.Scene{Source: gs, Grid: guiGrid{gs.grid}}
 	cell := guiGrid{gs.grid}.Cell(4, 4)
 
-	run := func(seed int64) []image.Image {
+	run := func(seed int64, variety float64) []image.Image {
 		imgs := make([]image.Image, 16)
-		err := m.Generate(context.Background(), scene, cell, seed, 16, func(i int, img image.Image) { imgs[i] = img })
+		err := m.Generate(context.Background(), scene, cell, ui.ViewRequest{Seed: seed, Count: 16, Variety: variety}, func(i int, img image.Image) { imgs[i] = img })
 		if err != nil {
 			t.Fatal(err)
 		}
 		return imgs
 	}
-	a, b, c := run(7), run(7), run(8)
+	a, b, c := run(7, 0), run(7, 0), run(8, 0)
 	for i := range a {
 		if a[i] == nil || a[i].Bounds().Dx() != 64 || a[i].Bounds().Dy() != 64 {
 			t.Fatalf("view %d is %v, want a 64x64 image", i, a[i])
@@ -280,6 +280,23 @@ func TestGUIModelsGenerateIsReproducible(t *testing.T) {
 	}
 	if bytes.Equal(a[0].(*image.RGBA).Pix, c[0].(*image.RGBA).Pix) {
 		t.Error("seeds 7 and 8 give the same first view")
+	}
+
+	// The test set's generator has noise scale 1, so variety 1 is its default.
+	if d := m.DefaultVariety(); d != 1 {
+		t.Fatalf("DefaultVariety() = %g, want the test set's noise scale 1", d)
+	}
+	if same := run(7, 1); !bytes.Equal(a[3].(*image.RGBA).Pix, same[3].(*image.RGBA).Pix) {
+		t.Error("variety 1, the default, gives other views than variety 0")
+	}
+	if less := run(7, 0.3); bytes.Equal(a[3].(*image.RGBA).Pix, less[3].(*image.RGBA).Pix) {
+		t.Error("variety 0.3 gives the views of the default variety")
+	}
+	for _, bad := range []float64{-0.5, 0.01, 2, math.NaN()} {
+		err := m.Generate(context.Background(), scene, cell, ui.ViewRequest{Seed: 7, Count: 1, Variety: bad}, func(int, image.Image) {})
+		if err == nil || !strings.Contains(err.Error(), "variety") {
+			t.Errorf("variety %g: error %v, want one naming the variety", bad, err)
+		}
 	}
 }
 
@@ -580,7 +597,7 @@ func TestGUIModelsGenerateStreamsBatches(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var got []int
-	err := m.Generate(ctx, scene, cell, 7, n, func(i int, img image.Image) {
+	err := m.Generate(ctx, scene, cell, ui.ViewRequest{Seed: 7, Count: n}, func(i int, img image.Image) {
 		got = append(got, i)
 		cancel()
 	})
