@@ -83,7 +83,7 @@ func (n *groundNet) train(ctx context.Context, photos *imageSet, cfg groundTrain
 	ex := n.exec("train", func(scope *model.Scope, in []*graph.Node) []*graph.Node {
 		s := scope.At(groundScope)
 		_, logits := n.forward(s, in[0], true)
-		loss := graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(in[1], logSoftmax(logits)), 1)))
+		loss := training.CrossEntropy(logits, in[1])
 		opt := optimizer.Adam().Scope("adam_ground").LearningRate(cfg.LR).Betas(0.9, 0.999).Epsilon(1e-8).Done()
 		opt.UpdateGraph(scope, loss.Graph(), loss)
 		return []*graph.Node{loss}
@@ -110,7 +110,7 @@ func (n *groundNet) train(ctx context.Context, photos *imageSet, cfg groundTrain
 				return err
 			}
 		}
-		if _, err := call(ex, tensorOf(x, groundBatch, 3, imageSize, imageSize), tensorOf(target, groundBatch, n.classes)); err != nil {
+		if _, err := training.Call(ex, tensorOf(x, groundBatch, 3, imageSize, imageSize), tensorOf(target, groundBatch, n.classes)); err != nil {
 			return fmt.Errorf("train ground classifier: %w", err)
 		}
 		if progress != nil {
@@ -161,7 +161,7 @@ func classWeights(labels []int, classes int) []float64 {
 func (n *groundNet) embed(ctx context.Context, images [][]float32) (features, probs [][]float32, err error) {
 	ex := n.exec("eval", func(scope *model.Scope, in []*graph.Node) []*graph.Node {
 		f, logits := n.forward(scope.At(groundScope), in[0], false)
-		return []*graph.Node{f, graph.Exp(logSoftmax(logits))}
+		return []*graph.Node{f, graph.Exp(training.LogSoftmax(logits))}
 	})
 	plane := 3 * imageSize * imageSize
 	for start := 0; start < len(images); start += groundBatch {
@@ -177,7 +177,7 @@ func (n *groundNet) embed(ctx context.Context, images [][]float32) (features, pr
 			}
 			x = append(x, img...)
 		}
-		out, err := call(ex, tensorOf(x, groundBatch, 3, imageSize, imageSize))
+		out, err := training.Call(ex, tensorOf(x, groundBatch, 3, imageSize, imageSize))
 		if err != nil {
 			return nil, nil, fmt.Errorf("ground classifier: %w", err)
 		}
@@ -195,100 +195,36 @@ func (n *groundNet) embed(ctx context.Context, images [][]float32) (features, pr
 // in the GAN's discriminator) with batch norm and LeakyReLU(0.2). The
 // spatial mean of the last block's 4x4 positions is the features, and a
 // dense layer on the features gives the logits.
-func (n *groundNet) forward(scope *model.Scope, x *graph.Node, training bool) (features, logits *graph.Node) {
+func (n *groundNet) forward(scope *model.Scope, x *graph.Node, train bool) (features, logits *graph.Node) {
+	ly := training.NewLayers(n.seed, train)
 	h := x
 	for i, w := range groundWidths {
 		s := scope.At("block%d", i+1)
-		h = spaceToDepth(h, 2)
-		h = n.batchNorm(s, n.conv3x3(s, h, w), training)
+		h = training.SpaceToDepth(h)
+		h = ly.BatchNorm(s, conv3x3(ly, s, h, w))
 		h = graph.Max(h, graph.MulScalar(h, 0.2))
 	}
 	features = graph.ReduceMean(h, 2, 3)
-	logits = n.dense(scope.At("head"), features, n.classes)
+	logits = dense(ly, scope.At("head"), features, n.classes)
 	return features, logits
-}
-
-// spaceToDepth turns [B,C,H,W] into [B,C*f*f,H/f,W/f].
-func spaceToDepth(x *graph.Node, f int) *graph.Node {
-	d := x.Shape().Dimensions
-	b, c, h, w := d[0], d[1], d[2], d[3]
-	x = graph.Reshape(x, b, c, h/f, f, w/f, f)
-	x = graph.TransposeAllAxes(x, 0, 1, 3, 5, 2, 4)
-	return graph.Reshape(x, b, c*f*f, h/f, w/f)
 }
 
 // conv3x3 is a 3x3 convolution with zero padding and He-normal initial
 // weights, without a bias because batch norm follows.
-func (n *groundNet) conv3x3(scope *model.Scope, x *graph.Node, out int) *graph.Node {
+func conv3x3(ly training.Layers, scope *model.Scope, x *graph.Node, out int) *graph.Node {
 	c := x.Shape().Dimensions[1]
-	k := n.param(scope, "kernel", math.Sqrt(2/float64(9*c)), 0, out, c, 3, 3).NodeValue(x.Graph())
+	k := ly.Param(scope, "kernel", math.Sqrt(2/float64(9*c)), 0, out, c, 3, 3).NodeValue(x.Graph())
 	return training.Conv3x3(x, k)
 }
 
-// param returns the variable name in scope, created with normal values of
-// standard deviation std (or the constant fill when std is 0) drawn from
-// the seed and the variable's path.
-func (n *groundNet) param(scope *model.Scope, name string, std, fill float64, dims ...int) *model.Variable {
-	if v := scope.GetVariable(name); v != nil {
-		return v
-	}
-	size := 1
-	for _, d := range dims {
-		size *= d
-	}
-	data := make([]float32, size)
-	h := fnv.New64a()
-	h.Write([]byte(model.JoinPath(scope.Scope(), name)))
-	rng := rand.New(rand.NewPCG(n.seed, h.Sum64()))
-	for i := range data {
-		data[i] = float32(fill)
-		if std > 0 {
-			data[i] = float32(rng.NormFloat64() * std)
-		}
-	}
-	return scope.VariableWithValue(name, tensors.FromFlatDataAndDimensions(data, dims...))
-}
-
-// dense applies x [B,in] -> [B,out] with a bias.
-func (n *groundNet) dense(scope *model.Scope, x *graph.Node, out int) *graph.Node {
+// dense applies x [B,in] -> [B,out] with a bias; the initial weights have
+// standard deviation 1/sqrt(in).
+func dense(ly training.Layers, scope *model.Scope, x *graph.Node, out int) *graph.Node {
 	g := x.Graph()
 	in := x.Shape().Dimensions[1]
-	w := n.param(scope, "weights", math.Sqrt(1/float64(in)), 0, in, out).NodeValue(g)
-	b := n.param(scope, "bias", 0, 0, out).NodeValue(g)
+	w := ly.Param(scope, "weights", math.Sqrt(1/float64(in)), 0, in, out).NodeValue(g)
+	b := ly.Param(scope, "bias", 0, 0, out).NodeValue(g)
 	return graph.Add(graph.MatMul(x, w), graph.ExpandAxes(b, 0))
-}
-
-// batchNorm normalises [B,C,H,W] per channel: with the batch statistics
-// (gradient through them) while training, updating running statistics
-// with momentum 0.1, and with the running statistics otherwise.
-func (n *groundNet) batchNorm(scope *model.Scope, x *graph.Node, training bool) *graph.Node {
-	g := x.Graph()
-	c := x.Shape().Dimensions[1]
-	gamma := graph.Reshape(n.param(scope, "gamma", 0, 1, c).NodeValue(g), 1, c, 1, 1)
-	beta := graph.Reshape(n.param(scope, "beta", 0, 0, c).NodeValue(g), 1, c, 1, 1)
-	runMean := n.param(scope, "running_mean", 0, 0, c).SetTrainable(false)
-	runVar := n.param(scope, "running_var", 0, 1, c).SetTrainable(false)
-
-	var mean, variance *graph.Node
-	if training {
-		mean = graph.ReduceAndKeep(x, graph.ReduceMean, 0, 2, 3)
-		variance = graph.ReduceAndKeep(graph.Square(graph.Sub(x, mean)), graph.ReduceMean, 0, 2, 3)
-		m := float64(x.Shape().Size() / c)
-		unbiased := graph.MulScalar(graph.StopGradient(graph.Reshape(variance, c)), m/math.Max(m-1, 1))
-		runMean.SetNodeValue(graph.Add(graph.MulScalar(runMean.NodeValue(g), 0.9), graph.MulScalar(graph.StopGradient(graph.Reshape(mean, c)), 0.1)))
-		runVar.SetNodeValue(graph.Add(graph.MulScalar(runVar.NodeValue(g), 0.9), graph.MulScalar(unbiased, 0.1)))
-	} else {
-		mean = graph.Reshape(graph.StopGradient(runMean.NodeValue(g)), 1, c, 1, 1)
-		variance = graph.Reshape(graph.StopGradient(runVar.NodeValue(g)), 1, c, 1, 1)
-	}
-	normed := graph.Div(graph.Sub(x, mean), graph.Sqrt(graph.AddScalar(variance, 1e-5))) // the onnx backend has no Rsqrt
-	return graph.Add(graph.Mul(normed, gamma), beta)
-}
-
-// logSoftmax is the log softmax over axis 1 of [B,K] logits.
-func logSoftmax(logits *graph.Node) *graph.Node {
-	shifted := graph.Sub(logits, graph.StopGradient(graph.ReduceAndKeep(logits, graph.ReduceMax, 1)))
-	return graph.Sub(shifted, graph.Log(graph.ReduceAndKeep(graph.Exp(shifted), graph.ReduceSum, 1)))
 }
 
 func (n *groundNet) rng(purpose string, k int) *rand.Rand {
@@ -304,35 +240,6 @@ func (n *groundNet) exec(name string, fn func(*model.Scope, []*graph.Node) []*gr
 	ex := model.MustNewExec(n.backend, n.store, fn)
 	n.execs[name] = ex
 	return ex
-}
-
-// call runs ex and copies its float32 outputs, turning GoMLX panics into
-// errors. It frees the input and output tensors at once, because their
-// ONNX Runtime buffers live outside the Go heap.
-func call(ex *model.Exec, args ...*tensors.Tensor) (out [][]float32, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("run GoMLX graph %s: %v", ex.Name(), r)
-		}
-	}()
-	defer func() {
-		for _, t := range args {
-			t.FinalizeAll()
-		}
-	}()
-	anyArgs := make([]any, len(args))
-	for i, t := range args {
-		anyArgs[i] = t
-	}
-	ts, err := ex.Call(anyArgs...)
-	if err != nil {
-		return nil, fmt.Errorf("run GoMLX graph %s: %w", ex.Name(), err)
-	}
-	for _, t := range ts {
-		out = append(out, tensors.MustCopyFlatData[float32](t))
-		t.FinalizeAll()
-	}
-	return out, nil
 }
 
 func tensorOf(data []float32, dims ...int) *tensors.Tensor {

@@ -93,11 +93,11 @@ func (e *engine) exec(name string, fn func(*model.Scope, []*graph.Node) []*graph
 	return ex
 }
 
-// call runs an executor and copies its float32 outputs to Go slices,
+// Call runs an executor and copies its float32 outputs to Go slices,
 // turning GoMLX panics into errors. It frees the input and output tensors
 // at once: their ONNX Runtime buffers live outside the Go heap, so waiting
 // for the garbage collector lets memory grow by gigabytes over a run.
-func call(ex *model.Exec, args ...*tensors.Tensor) (out [][]float32, err error) {
+func Call(ex *model.Exec, args ...*tensors.Tensor) (out [][]float32, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("run GoMLX graph %s: %v", ex.Name(), r)
@@ -138,9 +138,9 @@ func (e *engine) setLearningRate(scopeName string, lr float64) error {
 	return v.SetValue(tensors.FromValue(float32(lr)))
 }
 
-// crossEntropy is the mean over the batch of -sum(weight * onehot * log softmax(logits)).
-func crossEntropy(logits, onehot *graph.Node) *graph.Node {
-	return graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(onehot, logSoftmax(logits)), 1)))
+// CrossEntropy is the mean over the batch of -sum(weight * onehot * log softmax(logits)).
+func CrossEntropy(logits, onehot *graph.Node) *graph.Node {
+	return graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(onehot, LogSoftmax(logits)), 1)))
 }
 
 // groundLoss is the encoder's ground-class loss: the cross-entropy of the
@@ -189,7 +189,7 @@ func (gl groundLoss) logProbs(logits *graph.Node) *graph.Node {
 			}
 		}
 	}
-	z := graph.Add(graph.InsertAxes(logSoftmax(logits), 1), graph.Const(g, mask)) // [B,G,K]
+	z := graph.Add(graph.InsertAxes(LogSoftmax(logits), 1), graph.Const(g, mask)) // [B,G,K]
 	top := graph.StopGradient(graph.ReduceAndKeep(z, graph.ReduceMax, 2))
 	sum := graph.ReduceSum(graph.Exp(graph.Sub(z, top)), 2)
 	return graph.Add(graph.Log(sum), graph.Squeeze(top, 2))
@@ -202,14 +202,14 @@ func (e *engine) encoderTrainStep(patches []float32, onehot []float32, batch, si
 	ex := e.exec("encoder_train", func(scope *model.Scope, in []*graph.Node) []*graph.Node {
 		s := scope.At(scopeEncoder)
 		_, lg := encoderNet(s, e.lc(true), e.arch, in[0], e.overheadClasses)
-		l := crossEntropy(lg, in[1])
+		l := CrossEntropy(lg, in[1])
 		if e.groundLoss.weight > 0 {
 			l = graph.Add(l, graph.MulScalar(e.groundLoss.graph(lg, in[1]), e.groundLoss.weight))
 		}
 		adam("adam_encoder", lr, 0.9, 0.999).UpdateGraph(s, l.Graph(), l)
 		return []*graph.Node{l, lg}
 	})
-	out, err := call(ex, tensor(patches, batch, 3, size, size), tensor(onehot, batch, e.overheadClasses))
+	out, err := Call(ex, tensor(patches, batch, 3, size, size), tensor(onehot, batch, e.overheadClasses))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -223,7 +223,7 @@ func (e *engine) encode(patches []float32, batch, size int) (cond, logits []floa
 		c, lg := encoderNet(scope.At(scopeEncoder), e.lc(false), e.arch, in[0], e.overheadClasses)
 		return []*graph.Node{c, lg}
 	})
-	out, err := call(ex, tensor(patches, batch, 3, size, size))
+	out, err := Call(ex, tensor(patches, batch, 3, size, size))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -247,7 +247,7 @@ func (e *engine) ganStep(real, cond, noise, aux []float32, batch int, lr, beta1,
 		return e.ganStepGraph(scope, in[0], in[1], in[2], in[3], lr, beta1, beta2)
 	})
 	auxDim := max(e.arch.AuxClasses, 1)
-	out, err := call(ex, tensor(real, batch, 3, ImageSize, ImageSize), tensor(cond, batch, CondDim),
+	out, err := Call(ex, tensor(real, batch, 3, ImageSize, ImageSize), tensor(cond, batch, CondDim),
 		tensor(noise, batch, NoiseDim), tensor(aux, batch, auxDim))
 	if err != nil {
 		return ganLosses{}, err
@@ -266,7 +266,7 @@ func (e *engine) ganStepGraph(scope *model.Scope, real, cond, noise, aux *graph.
 	lossD := graph.Add(e.advLoss(dReal.logit, true, true), e.advLoss(dFake.logit, false, true))
 	auxReal := graph.ScalarZero(g, real.DType())
 	if dReal.aux != nil {
-		auxReal = crossEntropy(dReal.aux, aux)
+		auxReal = CrossEntropy(dReal.aux, aux)
 		lossD = graph.Add(lossD, graph.MulScalar(auxReal, e.arch.AuxWeight))
 	}
 	adam("adam_discriminator", lr, beta1, beta2).UpdateGraph(ds, g, lossD)
@@ -277,12 +277,12 @@ func (e *engine) ganStepGraph(scope *model.Scope, real, cond, noise, aux *graph.
 	dGen := discriminatorNet(ds, frozen, e.arch, fake, cond)
 	lossG := e.advLoss(dGen.logit, true, false)
 	if dGen.aux != nil {
-		lossG = graph.Add(lossG, graph.MulScalar(crossEntropy(dGen.aux, aux), e.arch.generatorAuxWeight()))
+		lossG = graph.Add(lossG, graph.MulScalar(CrossEntropy(dGen.aux, aux), e.arch.generatorAuxWeight()))
 	}
 	if e.arch.GuideWeight > 0 {
 		fixed := &layerCtx{seed: e.seed, frozen: true}
 		guide := guideNet(scope.At(scopeGuide), fixed, fake, e.arch.AuxClasses)
-		lossG = graph.Add(lossG, graph.MulScalar(crossEntropy(guide, aux), e.arch.GuideWeight))
+		lossG = graph.Add(lossG, graph.MulScalar(CrossEntropy(guide, aux), e.arch.GuideWeight))
 	}
 	if e.arch.ModeSeeking > 0 {
 		lossG = graph.Add(lossG, graph.MulScalar(diversityLoss(fake, noise, e.arch.DiversityCap), e.arch.ModeSeeking))
@@ -341,7 +341,7 @@ func (e *engine) generate(cond, noise []float32, batch int) ([]float32, error) {
 	ex := e.exec("generator_eval", func(scope *model.Scope, in []*graph.Node) []*graph.Node {
 		return []*graph.Node{generatorNet(scope.At(scopeGenerator), e.lc(false), e.arch, in[0], e.scaleNoise(in[1]))}
 	})
-	out, err := call(ex, tensor(cond, batch, CondDim), tensor(noise, batch, NoiseDim))
+	out, err := Call(ex, tensor(cond, batch, CondDim), tensor(noise, batch, NoiseDim))
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +358,7 @@ func (e *engine) discriminate(images, cond []float32, batch int) (features, aux 
 		}
 		return []*graph.Node{d.features, d.aux}
 	})
-	out, err := call(ex, tensor(images, batch, 3, ImageSize, ImageSize), tensor(cond, batch, CondDim))
+	out, err := Call(ex, tensor(images, batch, 3, ImageSize, ImageSize), tensor(cond, batch, CondDim))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -390,11 +390,11 @@ func (e *engine) classifierTrainStep(features, weighted []float32, batch int) (f
 	ex := e.exec("classifier_train", func(scope *model.Scope, in []*graph.Node) []*graph.Node {
 		s := scope.At(scopeClassifier)
 		logits := classifierNet(s, e.lc(true), in[0], e.landUseClasses)
-		l := crossEntropy(logits, in[1])
+		l := CrossEntropy(logits, in[1])
 		adam("adam_classifier", 1e-3, 0.9, 0.999).UpdateGraph(s, l.Graph(), l)
 		return []*graph.Node{l}
 	})
-	out, err := call(ex, tensor(features, batch, f), tensor(weighted, batch, e.landUseClasses))
+	out, err := Call(ex, tensor(features, batch, f), tensor(weighted, batch, e.landUseClasses))
 	if err != nil {
 		return 0, err
 	}
@@ -407,7 +407,7 @@ func (e *engine) classify(features []float32, batch int) ([]float32, error) {
 		logits := classifierNet(scope.At(scopeClassifier), e.lc(false), in[0], e.landUseClasses)
 		return []*graph.Node{softmax(logits)}
 	})
-	out, err := call(ex, tensor(features, batch, e.featureDim()))
+	out, err := Call(ex, tensor(features, batch, e.featureDim()))
 	if err != nil {
 		return nil, err
 	}
@@ -433,14 +433,14 @@ func (e *engine) guideTrainStep(photos, weighted []float32, batch int, lr float6
 	k := e.arch.AuxClasses
 	ex := e.exec("guide_train", func(scope *model.Scope, in []*graph.Node) []*graph.Node {
 		s := scope.At(scopeGuide)
-		l := crossEntropy(guideNet(s, e.lc(true), in[0], k), in[1])
+		l := CrossEntropy(guideNet(s, e.lc(true), in[0], k), in[1])
 		adam("adam_guide", lr, 0.9, 0.999).UpdateGraph(s, l.Graph(), l)
 		return []*graph.Node{l}
 	})
 	if err := e.setLearningRate(scopeGuide, lr); err != nil {
 		return 0, err
 	}
-	out, err := call(ex, tensor(photos, batch, 3, ImageSize, ImageSize), tensor(weighted, batch, k))
+	out, err := Call(ex, tensor(photos, batch, 3, ImageSize, ImageSize), tensor(weighted, batch, k))
 	if err != nil {
 		return 0, err
 	}
@@ -453,7 +453,7 @@ func (e *engine) guideLogits(photos []float32, batch int) ([]float32, error) {
 	ex := e.exec("guide_eval", func(scope *model.Scope, in []*graph.Node) []*graph.Node {
 		return []*graph.Node{guideNet(scope.At(scopeGuide), e.lc(false), in[0], e.arch.AuxClasses)}
 	})
-	out, err := call(ex, tensor(photos, batch, 3, ImageSize, ImageSize))
+	out, err := Call(ex, tensor(photos, batch, 3, ImageSize, ImageSize))
 	if err != nil {
 		return nil, err
 	}

@@ -84,7 +84,7 @@ func TestGroundLossMatchesReference(t *testing.T) {
 	})
 	var allLogits, allLabels []float32
 	for _, tt := range tests {
-		out, err := call(ex, tensor(tt.logits, 1, 4), tensor(tt.labels, 1, 4))
+		out, err := Call(ex, tensor(tt.logits, 1, 4), tensor(tt.labels, 1, 4))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +98,7 @@ func TestGroundLossMatchesReference(t *testing.T) {
 
 	// The same rows as one batch: the loss is their mean.
 	n := len(tests)
-	out, err := call(ex, tensor(allLogits, n, 4), tensor(allLabels, n, 4))
+	out, err := Call(ex, tensor(allLogits, n, 4), tensor(allLabels, n, 4))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestGroundLossEmptyGroundClass(t *testing.T) {
 		return []*graph.Node{l, graph.Gradient(l, in[0])[0]}
 	})
 	logits, labels := []float32{1, 0, 2, -1}, []float32{0, 0, 1, 0}
-	out, err := call(ex, tensor(logits, 1, 4), tensor(labels, 1, 4))
+	out, err := Call(ex, tensor(logits, 1, 4), tensor(labels, 1, 4))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestGroundLossGradientAtTinyProbability(t *testing.T) {
 		l := groundMap.graph(in[0], in[1])
 		return []*graph.Node{graph.Gradient(l, in[0])[0]}
 	})
-	out, err := call(ex, tensor([]float32{-50, -60, 40, 0}, 1, 4), tensor([]float32{1, 0, 0, 0}, 1, 4))
+	out, err := Call(ex, tensor([]float32{-50, -60, 40, 0}, 1, 4), tensor([]float32{1, 0, 0, 0}, 1, 4))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,7 +111,7 @@ func (lc *layerCtx) conv2x2(scope *model.Scope, x *graph.Node, out int, padH, pa
 // kernel is stored as [out, 4*in, 2, 2], a reordering of the [out, in, 4, 4]
 // kernel it is equivalent to. x is [B,C,H,W] with even H and W.
 func (lc *layerCtx) downConv(scope *model.Scope, x *graph.Node, out int, bias bool) *graph.Node {
-	return lc.conv2x2(scope, spaceToDepth(zeroPad(x, [2]int{1, 1}, [2]int{1, 1})), out, [2]int{}, [2]int{}, bias)
+	return lc.conv2x2(scope, SpaceToDepth(zeroPad(x, [2]int{1, 1}, [2]int{1, 1})), out, [2]int{}, [2]int{}, bias)
 }
 
 // zeroPad pads [B,C,H,W] with zeros, {before, after} rows and columns,
@@ -145,8 +145,8 @@ func zeroPad(x *graph.Node, padH, padW [2]int) *graph.Node {
 	return x
 }
 
-// spaceToDepth turns [B,C,H,W] into [B,4C,H/2,W/2].
-func spaceToDepth(x *graph.Node) *graph.Node {
+// SpaceToDepth turns [B,C,H,W] into [B,4C,H/2,W/2].
+func SpaceToDepth(x *graph.Node) *graph.Node {
 	d := x.Shape().Dimensions
 	b, c, h, w := d[0], d[1], d[2], d[3]
 	x = graph.Reshape(x, b, c, h/2, 2, w/2, 2)
@@ -256,7 +256,7 @@ func kernelGrad3x3(x, v *graph.Node, o int) *graph.Node {
 // ganDown halves H and W: a space-to-depth(2) followed by a 3x3
 // convolution, a stride-2 convolution with a 6x6 receptive field.
 func (lc *layerCtx) ganDown(scope *model.Scope, x *graph.Node, out int, bias bool) *graph.Node {
-	return lc.conv3x3(scope, spaceToDepth(x), out, bias)
+	return lc.conv3x3(scope, SpaceToDepth(x), out, bias)
 }
 
 // icnrUp is ganUp with the ICNR initialisation of Aitken et al. (2017):
@@ -299,7 +299,7 @@ func (lc *layerCtx) nearestUp(scope *model.Scope, x *graph.Node, out int, bias b
 }
 
 // depthToSpace turns [B,4C,H,W] into [B,C,2H,2W], the inverse of
-// spaceToDepth.
+// SpaceToDepth.
 func depthToSpace(x *graph.Node) *graph.Node {
 	d := x.Shape().Dimensions
 	b, c, h, w := d[0], d[1]/4, d[2], d[3]
@@ -400,13 +400,13 @@ func softplus(x *graph.Node) *graph.Node {
 	return graph.Add(relu(x), graph.Log(graph.AddScalar(graph.Exp(graph.Neg(graph.Abs(x))), 1)))
 }
 
-// logSoftmax is log softmax over axis 1 of [B,K] logits.
-func logSoftmax(logits *graph.Node) *graph.Node {
+// LogSoftmax is the log softmax over axis 1 of [B,K] logits.
+func LogSoftmax(logits *graph.Node) *graph.Node {
 	shifted := graph.Sub(logits, graph.StopGradient(graph.ReduceAndKeep(logits, graph.ReduceMax, 1)))
 	return graph.Sub(shifted, graph.Log(graph.ReduceAndKeep(graph.Exp(shifted), graph.ReduceSum, 1)))
 }
 
 // softmax is softmax over axis 1 of [B,K] logits.
 func softmax(logits *graph.Node) *graph.Node {
-	return graph.Exp(logSoftmax(logits))
+	return graph.Exp(LogSoftmax(logits))
 }

@@ -55,7 +55,7 @@ func TestGANLayerGradients(t *testing.T) {
 		for i := range x {
 			x[i] = float32(math.Sin(float64(i)))
 		}
-		out, err := call(ex, tensor(x, 1, 2, n, n))
+		out, err := Call(ex, tensor(x, 1, 2, n, n))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +63,7 @@ func TestGANLayerGradients(t *testing.T) {
 		for i := range x {
 			xp := append([]float32(nil), x...)
 			xp[i] += 0.01
-			o2, _ := call(ex, tensor(xp, 1, 2, n, n))
+			o2, _ := Call(ex, tensor(xp, 1, 2, n, n))
 			num := float64(o2[0][0]-out[0][0]) / 0.01
 			maxErr = math.Max(maxErr, math.Abs(num-float64(out[1][i])))
 		}
@@ -91,7 +91,7 @@ func TestICNRStartsWithoutCheckerboard(t *testing.T) {
 	for i := range x {
 		x[i] = float32(math.Sin(float64(3 * i)))
 	}
-	res, err := call(ex, tensor(x, 1, c, n, n))
+	res, err := Call(ex, tensor(x, 1, c, n, n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestConvKernelGradientMatchesGoMLX(t *testing.T) {
 		refGrads := graph.Gradient(ref, in[0], in[1])
 		return []*graph.Node{own, ref, ownGrads[0], refGrads[0], ownGrads[1], refGrads[1]}
 	})
-	out, err := call(ex, tensor(x, b, c, h, w), tensor(k, o, c, 3, 3))
+	out, err := Call(ex, tensor(x, b, c, h, w), tensor(k, o, c, 3, 3))
 	if err != nil {
 		t.Fatal(err)
 	}
