@@ -502,7 +502,8 @@ func TestNoiseScale(t *testing.T) {
 		{name: "no noise_scale", config: map[string]any{"seed": 1}, want: 1},
 		{name: "truncated", config: map[string]any{"noise_scale": 0.5}, want: 0.5},
 		{name: "zero", config: map[string]any{"noise_scale": 0}, want: 1},
-		{name: "above one", config: map[string]any{"noise_scale": 1.5}, want: 1},
+		{name: "above one, as written by hand", config: map[string]any{"noise_scale": 1.5}, want: 1.5},
+		{name: "negative", config: map[string]any{"noise_scale": -0.5}, want: 1},
 		{name: "not a number", config: map[string]any{"noise_scale": "half"}, want: 1},
 	}
 	for _, tt := range tests {

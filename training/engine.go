@@ -138,9 +138,11 @@ func (e *engine) setLearningRate(scopeName string, lr float64) error {
 	return v.SetValue(tensors.FromValue(float32(lr)))
 }
 
-// CrossEntropy is the mean over the batch of -sum(weight * onehot * log softmax(logits)).
-func CrossEntropy(logits, onehot *graph.Node) *graph.Node {
-	return graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(onehot, LogSoftmax(logits)), 1)))
+// CrossEntropy is the mean over the batch of -sum(target * log
+// softmax(logits)) for logits and targets [B,K]; a target row is one-hot,
+// blended, or multiplied by its class weight.
+func CrossEntropy(logits, target *graph.Node) *graph.Node {
+	return graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(target, LogSoftmax(logits)), 1)))
 }
 
 // groundLoss is the encoder's ground-class loss: the cross-entropy of the

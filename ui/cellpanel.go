@@ -64,10 +64,12 @@ type CellPanel struct {
 	seeds      map[string]int64
 	viewCount  int
 	variety    float64 // the views' noise standard deviation; 0 follows the model set's default
+	syncing    bool    // the slider is being moved by the panel, not the user
 
 	cell   *Cell
 	at     MapPoint
 	seed   int64
+	shown  float64 // the variety of the views shown
 	images []image.Image
 	seq    int
 	cancel context.CancelFunc
@@ -105,7 +107,7 @@ func NewCellPanel() *CellPanel {
 	p.status.Wrapping = fyne.TextWrapWord
 	p.varietyText = widget.NewLabel("")
 	p.varietyBar = widget.NewSlider(MinVariety, 1)
-	p.varietyBar.Step = varietyStep
+	p.varietyBar.Step = 0.05 // roundVariety's step
 	p.varietyBar.OnChanged = func(v float64) { p.varietyText.SetText(p.varietyCaption(v)) }
 	p.varietyBar.OnChangeEnded = p.applyVarietyBar
 	p.syncVariety()
@@ -198,45 +200,45 @@ func (p *CellPanel) Cell() *Cell { return p.cell }
 // Seed returns the seed of the views shown.
 func (p *CellPanel) Seed() int64 { return p.seed }
 
-// varietyStep is the variety slider's step.
-const varietyStep = 0.05
-
 // Variety returns the variety chosen for the views, or 0 while the panel
 // follows the model set's default (see ViewRequest.Variety).
 func (p *CellPanel) Variety() float64 { return p.variety }
 
-// SetVariety sets the variety of the views, as restored from a project
-// file: 0 follows the model set's default, and other values are clamped to
-// [MinVariety, 1]. The views of the cell shown are generated again.
+// SetVariety sets the variety of the views, as chosen on the slider or
+// restored from a project file. 0 follows the model set's default; other
+// values are clamped to [MinVariety, 1] and rounded to the slider's step
+// of 0.05 (NaN counts as 1). When the variety the views are drawn with
+// changes, the cell shown is shown again, which generates its views anew.
 func (p *CellPanel) SetVariety(v float64) {
 	if v != 0 {
 		v = roundVariety(v)
 	}
-	if v == roundVariety(p.defaultVariety()) {
-		v = 0
-	}
-	changed := v != p.variety
+	before := p.effectiveVariety()
 	p.variety = v
 	p.syncVariety()
-	if changed && p.cell != nil {
+	if p.effectiveVariety() != before && p.cell != nil {
 		p.show(*p.cell, p.at, p.seed)
 	}
 }
 
 // applyVarietyBar takes the slider's value when the user lets it go.
 func (p *CellPanel) applyVarietyBar(v float64) {
-	if roundVariety(v) == roundVariety(p.effectiveVariety()) {
-		return // SetValue from syncVariety, or no change
+	if p.syncing {
+		return
 	}
 	p.SetVariety(v)
 }
 
-// defaultVariety is the model set's variety, or 1 without a generator.
+// defaultVariety is the model set's variety, or 1 without a generator or
+// with a value that is not a positive number.
 func (p *CellPanel) defaultVariety() float64 {
 	if p.gen == nil {
 		return 1
 	}
-	return roundVariety(p.gen.DefaultVariety())
+	if v := p.gen.DefaultVariety(); v > 0 && !math.IsInf(v, 1) {
+		return v
+	}
+	return 1
 }
 
 // effectiveVariety is the variety the next views are drawn with.
@@ -250,26 +252,27 @@ func (p *CellPanel) effectiveVariety() float64 {
 // syncVariety moves the slider and its caption to the effective variety.
 func (p *CellPanel) syncVariety() {
 	v := p.effectiveVariety()
+	p.syncing = true
 	p.varietyBar.SetValue(v)
+	p.syncing = false
 	p.varietyText.SetText(p.varietyCaption(v))
 }
 
 func (p *CellPanel) varietyCaption(v float64) string {
-	if roundVariety(v) == p.defaultVariety() {
-		return fmt.Sprintf("Variety %.2f (model default)", roundVariety(v))
+	if math.Abs(v-p.defaultVariety()) < 1e-9 {
+		return fmt.Sprintf("Variety %.2f (model default)", v)
 	}
-	return fmt.Sprintf("Variety %.2f", roundVariety(v))
+	return fmt.Sprintf("Variety %.2f", v)
 }
 
 // roundVariety clamps v to [MinVariety, 1] and rounds it to the slider's
-// step, so that values from the slider, a project file and a model set
-// compare equal.
+// step of 0.05.
 func roundVariety(v float64) float64 {
 	if math.IsNaN(v) {
 		return 1
 	}
 	v = min(max(v, MinVariety), 1)
-	return math.Round(v/varietyStep) * varietyStep
+	return math.Round(v*20) / 20
 }
 
 // Images returns the generated views received so far; missing views are
@@ -427,6 +430,7 @@ func (p *CellPanel) current(seq int, f func()) {
 func (p *CellPanel) startGeneration(ctx context.Context, seq int, cell Cell, seed int64) {
 	gen, scene := p.gen, p.scene
 	req := ViewRequest{Seed: seed, Count: p.viewCount, Variety: p.variety}
+	p.shown = p.effectiveVariety()
 	n := req.Count
 	if gen == nil {
 		note := p.modelsNote
@@ -466,7 +470,7 @@ func (p *CellPanel) generationDone(err error, n int) {
 	}
 	switch {
 	case err == nil:
-		p.status.SetText(fmt.Sprintf("%d views generated with seed %d and variety %.2f.", ready, p.seed, p.effectiveVariety()))
+		p.status.SetText(fmt.Sprintf("%d views generated with seed %d and variety %.2f.", ready, p.seed, p.shown))
 	case errors.Is(err, context.Canceled):
 		return
 	default:
@@ -641,7 +645,7 @@ func (p *CellPanel) SaveTo(dir string) ([]string, error) {
 	if p.cell == nil {
 		return nil, errors.New("save views: no cell is selected")
 	}
-	base := fmt.Sprintf("%s_seed%d_variety%.2f", p.cell.ID, p.seed, p.effectiveVariety())
+	base := fmt.Sprintf("%s_seed%d_variety%.2f", p.cell.ID, p.seed, p.shown)
 	var files []string
 	var ready []image.Image
 	for i, img := range p.images {

@@ -240,14 +240,20 @@ func stripeResult(cell Cell) CellResult {
 // seedGenerator makes flat-coloured views whose colour depends on the cell,
 // the seed and the index, so tests can check which request made an image.
 type seedGenerator struct {
-	delay    time.Duration
-	mu       sync.Mutex
-	calls    []int64
-	requests []ViewRequest
+	delay          time.Duration
+	defaultVariety float64 // 0 for 0.5
+	mu             sync.Mutex
+	calls          []int64
+	requests       []ViewRequest
 }
 
 // DefaultVariety is part of ViewGenerator.
-func (g *seedGenerator) DefaultVariety() float64 { return 0.5 }
+func (g *seedGenerator) DefaultVariety() float64 {
+	if g.defaultVariety == 0 {
+		return 0.5
+	}
+	return g.defaultVariety
+}
 
 func (g *seedGenerator) Generate(ctx context.Context, _ *Scene, cell Cell, req ViewRequest, emit func(int, image.Image)) error {
 	seed, n := req.Seed, req.Count

@@ -146,11 +146,11 @@ type ViewRequest struct {
 	Seed  int64 // the noise seed
 	Count int   // the number of views
 
-	// Variety is the standard deviation of the generator's noise, in
-	// (0, 1]. 1 is the noise the generator was trained with, and its views
-	// vary the most; lower values keep the views nearer the cell's most
-	// typical look (the truncation trick). 0 means the model set's default
-	// (ViewGenerator.DefaultVariety).
+	// Variety is the standard deviation of the generator's noise: 0 for
+	// the model set's default (ViewGenerator.DefaultVariety), or a value in
+	// [MinVariety, 1]. 1 is the noise the generator was trained with, and
+	// its views vary the most; lower values keep the views nearer the
+	// cell's most typical look (the truncation trick).
 	Variety float64
 }
 
@@ -162,7 +162,8 @@ type ViewGenerator interface {
 	Generate(ctx context.Context, scene *Scene, cell Cell, req ViewRequest, emit func(index int, img image.Image)) error
 
 	// DefaultVariety returns the variety the model set's views are drawn
-	// with when a request leaves it 0, in (0, 1].
+	// with when a request leaves it 0, normally in (0, 1]; it may lie
+	// below MinVariety.
 	DefaultVariety() float64
 }
 

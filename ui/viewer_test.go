@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -191,50 +190,106 @@ func TestCellPanelVariety(t *testing.T) {
 	cell := grid.Cell(2, 3)
 	onUI(func() { v.Cells.ShowCell(cell, cell.Bounds.Center()) })
 	waitFor(t, "views", func() bool { return countReady(v.Cells.Images()) == DefaultViewCount })
-	if got := v.Cells.varietyText.Text; got != "Variety 0.50 (model default)" {
-		t.Errorf("caption %q, want the generator's default 0.50", got)
-	}
-
-	lastRequest := func() ViewRequest {
+	v.Cells.WaitBackground()
+	requests := func() []ViewRequest {
 		gen.mu.Lock()
 		defer gen.mu.Unlock()
-		return gen.requests[len(gen.requests)-1]
+		return append([]ViewRequest(nil), gen.requests...)
 	}
-	if got := lastRequest(); got.Variety != 0 || got.Count != DefaultViewCount || got.Seed != DefaultSeed(cell.ID) {
-		t.Errorf("first request %+v, want the default seed, %d views and variety 0 (the default)", got, DefaultViewCount)
+	if got := requests(); len(got) != 1 || got[0] != (ViewRequest{Seed: DefaultSeed(cell.ID), Count: DefaultViewCount}) {
+		t.Fatalf("requests %+v, want one with the default seed, %d views and variety 0 (the default)", got, DefaultViewCount)
 	}
 
 	tests := []struct {
 		name    string
 		set     func()
 		want    float64 // Variety() afterwards
+		request bool    // whether new views are generated
 		caption string
+		file    string // part of the saved views' names
 	}{
-		{"slider", func() { v.Cells.varietyBar.SetValue(0.8) }, 0.8, "Variety 0.80"},
-		{"project value", func() { v.Cells.SetVariety(0.3) }, 0.3, "Variety 0.30"},
-		{"above one", func() { v.Cells.SetVariety(7) }, 1, "Variety 1.00"},
-		{"the default", func() { v.Cells.SetVariety(0.5) }, 0, "Variety 0.50 (model default)"},
+		{"slider", func() { v.Cells.varietyBar.SetValue(0.8) }, 0.8, true, "Variety 0.80", "_variety0.80_"},
+		{"project value", func() { v.Cells.SetVariety(0.3) }, 0.3, true, "Variety 0.30", "_variety0.30_"},
+		{"off the slider's steps", func() { v.Cells.SetVariety(0.33) }, 0.35, true, "Variety 0.35", "_variety0.35_"},
+		{"above one", func() { v.Cells.SetVariety(7) }, 1, true, "Variety 1.00", "_variety1.00_"},
+		{"the default's value", func() { v.Cells.SetVariety(0.5) }, 0.5, true, "Variety 0.50 (model default)", "_variety0.50_"},
+		{"follow the default", func() { v.Cells.SetVariety(0) }, 0, false, "Variety 0.50 (model default)", "_variety0.50_"},
+		{"slider set by the panel", func() { v.Cells.syncVariety() }, 0, false, "Variety 0.50 (model default)", "_variety0.50_"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			before := len(requests())
 			onUI(tt.set)
 			waitFor(t, "views", func() bool { return countReady(v.Cells.Images()) == DefaultViewCount })
 			v.Cells.WaitBackground()
-			if got := v.Cells.Variety(); math.Abs(got-tt.want) > 1e-9 {
-				t.Errorf("Variety() = %g, want %g", got, tt.want)
+			if got := v.Cells.Variety(); got != tt.want {
+				t.Errorf("Variety() = %v, want %v", got, tt.want)
 			}
-			if got := lastRequest(); math.Abs(got.Variety-tt.want) > 1e-9 || got.Seed != DefaultSeed(cell.ID) {
-				t.Errorf("request %+v, want variety %g with the cell's seed", got, tt.want)
+			got := requests()[before:]
+			switch {
+			case !tt.request && len(got) != 0:
+				t.Errorf("new requests %+v, want none", got)
+			case tt.request && (len(got) != 1 || got[0].Variety != tt.want || got[0].Seed != DefaultSeed(cell.ID)):
+				t.Errorf("new requests %+v, want one with variety %v and the cell's seed", got, tt.want)
 			}
 			var caption, status string
-			onUI(func() { caption, status = v.Cells.varietyText.Text, v.Cells.Status() })
+			var files []string
+			var err error
+			onUI(func() {
+				caption, status = v.Cells.varietyText.Text, v.Cells.Status()
+				files, err = v.Cells.SaveTo(t.TempDir())
+			})
 			if caption != tt.caption {
 				t.Errorf("caption %q, want %q", caption, tt.caption)
 			}
-			if want := strings.TrimPrefix(strings.TrimSuffix(tt.caption, " (model default)"), "Variety "); !strings.Contains(status, "variety "+want) {
-				t.Errorf("status %q does not name variety %s", status, want)
+			shown := strings.TrimPrefix(tt.file, "_variety")
+			if !strings.Contains(status, "variety "+strings.TrimSuffix(shown, "_")) {
+				t.Errorf("status %q does not name the variety of %s", status, tt.file)
+			}
+			if err != nil || len(files) == 0 || !strings.Contains(filepath.Base(files[0]), tt.file) {
+				t.Errorf("saved %v (error %v), want names containing %s", files, err, tt.file)
 			}
 		})
+	}
+}
+
+func TestCellPanelVarietyFollowsModels(t *testing.T) {
+	gen := &seedGenerator{}
+	v, grid := testViewer(t, gen, nil)
+	cell := grid.Cell(1, 2)
+	onUI(func() { v.Cells.ShowCell(cell, cell.Bounds.Center()) })
+	waitFor(t, "views", func() bool { return countReady(v.Cells.Images()) == DefaultViewCount })
+	v.Cells.WaitBackground()
+
+	// New models with another default: the caption follows, while the
+	// views shown, made with the old default, keep their variety in the
+	// status and the saved names until they are generated again.
+	other := &seedGenerator{defaultVariety: 0.8}
+	var caption string
+	var files []string
+	var err error
+	onUI(func() {
+		v.Cells.SetModels(other, nil, "")
+		caption = v.Cells.varietyText.Text
+		files, err = v.Cells.SaveTo(t.TempDir())
+	})
+	if caption != "Variety 0.80 (model default)" {
+		t.Errorf("caption %q after new models, want their default 0.80", caption)
+	}
+	if err != nil || !strings.Contains(filepath.Base(files[0]), "_variety0.50_") {
+		t.Errorf("saved %v (error %v), want the shown views' variety 0.50 in the names", files, err)
+	}
+
+	// A chosen variety survives new models; without a generator it is kept too.
+	onUI(func() {
+		v.Cells.SetVariety(0.3)
+		v.Cells.SetModels(nil, nil, "no model set is loaded")
+		v.Cells.SetVariety(0.6)
+		caption = v.Cells.varietyText.Text
+	})
+	v.Cells.WaitBackground()
+	if got := v.Cells.Variety(); got != 0.6 || caption != "Variety 0.60" {
+		t.Errorf("without a generator: Variety() = %v and caption %q, want 0.6 and \"Variety 0.60\"", got, caption)
 	}
 }
 
@@ -447,8 +502,8 @@ func TestProjectRoundTrip(t *testing.T) {
 	if got.Seeds[cell.ID] != DefaultSeed(cell.ID) {
 		t.Errorf("seed %d, want %d", got.Seeds[cell.ID], DefaultSeed(cell.ID))
 	}
-	if math.Abs(got.ViewVariety-0.8) > 1e-9 {
-		t.Errorf("view variety %g, want 0.8", got.ViewVariety)
+	if got.ViewVariety != 0.8 {
+		t.Errorf("view variety %v, want 0.8", got.ViewVariety)
 	}
 	if got.ModelSet != "olinda-test 1" {
 		t.Errorf("model set %q", got.ModelSet)
@@ -694,8 +749,8 @@ func TestViewerRestoresProject(t *testing.T) {
 	if st := w.Map.LayerStyle(LayerLandUse); st != (LayerStyle{Visible: false, Opacity: 0.35}) {
 		t.Errorf("land-use style %+v after restore", st)
 	}
-	if got := w.Cells.Variety(); math.Abs(got-0.25) > 1e-9 {
-		t.Errorf("variety %g after restore, want 0.25", got)
+	if got := w.Cells.Variety(); got != 0.25 {
+		t.Errorf("variety %v after restore, want 0.25", got)
 	}
 	if w.Cells.Cell().ID != cell.ID || w.Cells.Seed() != DefaultSeed(cell.ID) {
 		t.Errorf("panel shows %s seed %d, want %s seed %d", w.Cells.Cell().ID, w.Cells.Seed(), cell.ID, DefaultSeed(cell.ID))

@@ -89,7 +89,7 @@ func (m *guiModels) Generate(ctx context.Context, scene *ui.Scene, cell ui.Cell,
 		return fmt.Errorf("cell %s: view count %d is negative", cell.ID, n)
 	}
 	if v := req.Variety; v != 0 && !(v >= ui.MinVariety && v <= 1) {
-		return fmt.Errorf("cell %s: variety %g is outside %g..1", cell.ID, v, ui.MinVariety)
+		return fmt.Errorf("cell %s: variety %g is outside %g..1; use 0 for the model set's default", cell.ID, v, ui.MinVariety)
 	}
 	start := time.Now()
 	patch, err := m.cellPatch(scene, cell)

@@ -226,7 +226,13 @@ func TestGUILabelsRejectUnknownAttribute(t *testing.T) {
 // Runtime library is not installed.
 func testModels(t *testing.T) *guiModels {
 	t.Helper()
-	flags := &runtimeFlags{provider: "cpu", models: testSetDir}
+	return testModelsFrom(t, testSetDir)
+}
+
+// testModelsFrom is testModels for the set in dir.
+func testModelsFrom(t *testing.T, dir string) *guiModels {
+	t.Helper()
+	flags := &runtimeFlags{provider: "cpu", models: dir}
 	rt, err := flags.startRuntime()
 	if err != nil {
 		t.Skipf("ONNX Runtime library not available (run scripts/install-deps): %v", err)
@@ -292,10 +298,82 @@ func TestGUIModelsGenerateIsReproducible(t *testing.T) {
 	if less := run(7, 0.3); bytes.Equal(a[3].(*image.RGBA).Pix, less[3].(*image.RGBA).Pix) {
 		t.Error("variety 0.3 gives the views of the default variety")
 	}
-	for _, bad := range []float64{-0.5, 0.01, 2, math.NaN()} {
+	for _, bad := range []float64{-0.5, 0.01, 2, math.NaN(), math.Inf(1)} {
 		err := m.Generate(context.Background(), scene, cell, ui.ViewRequest{Seed: 7, Count: 1, Variety: bad}, func(int, image.Image) {})
 		if err == nil || !strings.Contains(err.Error(), "variety") {
 			t.Errorf("variety %g: error %v, want one naming the variety", bad, err)
+		}
+	}
+}
+
+// A generator exported with noise scale 0.5 draws its default views with
+// noise of standard deviation 0.5: variety 0.5 gives them, and variety 1
+// doubles the noise.
+func TestGUIModelsVarietyScalesNoise(t *testing.T) {
+	dir := t.TempDir()
+	entries, err := os.ReadDir(testSetDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		data, err := os.ReadFile(filepath.Join(testSetDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "generator.onnx.json" {
+			var m map[string]any
+			if err := json.Unmarshal(data, &m); err != nil {
+				t.Fatal(err)
+			}
+			m["training"].(map[string]any)["config"] = map[string]any{"noise_scale": 0.5}
+			if data, err = json.Marshal(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := testModelsFrom(t, dir)
+	if d := m.DefaultVariety(); d != 0.5 {
+		t.Fatalf("DefaultVariety() = %g, want the manifest's noise scale 0.5", d)
+	}
+	gs, _ := openOlinda(t)
+	scene := &ui.Scene{Source: gs, Grid: guiGrid{gs.grid}}
+	cell := guiGrid{gs.grid}.Cell(3, 5)
+	views := func(variety float64) []image.Image {
+		imgs := make([]image.Image, 4)
+		err := m.Generate(context.Background(), scene, cell, ui.ViewRequest{Seed: 11, Count: 4, Variety: variety}, func(i int, img image.Image) { imgs[i] = img })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return imgs
+	}
+
+	patch, err := m.cellPatch(scene, cell)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cond, err := m.ms.Encode(context.Background(), [][]float32{patch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doubled, err := m.ms.GenerateRange(context.Background(), cond[0], 0, 4, 11, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byDefault, half, full := views(0), views(0.5), views(1)
+	for i := range byDefault {
+		if !bytes.Equal(byDefault[i].(*image.RGBA).Pix, half[i].(*image.RGBA).Pix) {
+			t.Errorf("view %d: variety 0.5 differs from the default", i)
+		}
+		want, err := inference.ImageToRGBA(doubled[i], 64, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(full[i].(*image.RGBA).Pix, want.Pix) {
+			t.Errorf("view %d: variety 1 differs from the generator's views at noise factor 2", i)
 		}
 	}
 }
