@@ -70,7 +70,7 @@ type budget struct {
 	copyQueries     int // generated views (and real photos) matched against the training photos
 }
 
-var fullBudget = budget{groundEpochs: 10, views: 8, landUsePerClass: 30, copyQueries: 48}
+var fullBudget = budget{groundEpochs: 30, views: 8, landUsePerClass: 30, copyQueries: 48}
 
 var quickBudget = budget{maxPerClass: 6, groundEpochs: 3, views: 8, copyQueries: 6}
 
