@@ -93,14 +93,14 @@ func (s *ModelSet) Generate(ctx context.Context, condition []float32, n int, see
 }
 
 // GenerateRange returns views first to first+n-1 of Generate(ctx,
-// condition, first+n, seed) without making the views before first: view i
-// uses the noise FillNoise(seed, i), multiplied by factor before it enters
-// the generator, which applies its own noise scale on top (see
-// NoiseScale). Factor 1 gives Generate's views. Below 1 the views of one
-// condition vary less and stay nearer the condition's typical view (the
-// truncation trick); above 1 they vary more. Factor must be finite and at
-// least 0. Callers that show views as they come ask for one generator
-// batch (BatchSize(models.RoleGenerator)) at a time.
+// condition, first+n, seed) without making the views before first. View i
+// uses the noise FillNoise(seed, i) multiplied by factor. The generator
+// applies its own noise scale on top (see NoiseScale), so factor 1 gives
+// Generate's views. Below 1 the views of one condition vary less and stay
+// nearer the condition's typical view (the truncation trick), and above 1
+// they vary more. Factor must be finite and at least 0. Callers that show
+// views as they come ask for one generator batch
+// (BatchSize(models.RoleGenerator)) at a time.
 func (s *ModelSet) GenerateRange(ctx context.Context, condition []float32, first, n int, seed int64, factor float64) ([][]float32, error) {
 	if first < 0 || n < 0 {
 		return nil, fmt.Errorf("generate: view range %d+%d is negative", first, n)

@@ -141,16 +141,16 @@ type Classifier interface {
 	Classify(ctx context.Context, scene *Scene, cells []Cell, emit func(CellResult)) error
 }
 
-// ViewRequest says which views of a cell to generate.
+// ViewRequest describes the views of a cell to generate.
 type ViewRequest struct {
 	Seed  int64 // the noise seed
 	Count int   // the number of views
 
 	// Variety is the standard deviation of the generator's noise: 0 for
 	// the model set's default (ViewGenerator.DefaultVariety), or a value in
-	// [MinVariety, 1]. 1 is the noise the generator was trained with, and
-	// its views vary the most; lower values keep the views nearer the
-	// cell's most typical look (the truncation trick).
+	// [MinVariety, 1]. At 1, the noise the generator was trained with, its
+	// views vary the most. Lower values keep the views nearer the cell's
+	// most typical look (the truncation trick).
 	Variety float64
 }
 

@@ -42,7 +42,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "class consistency of generated views under a ground-scene classifier trained on the")
 		fmt.Fprintln(stderr, "real photos, Frechet distances, a copying check, and the urban/rural comparison on")
 		fmt.Fprintln(stderr, "UC Merced and Olinda against untrained networks and the majority class. The full run")
-		fmt.Fprintln(stderr, "takes about 12 minutes on 2 cores once its ground classifiers are cached; training them first\nadds an estimated 16 to 20 minutes per seed. Trained classifiers and untrained twins are cached.")
+		fmt.Fprintln(stderr, "takes about 12 minutes on 2 cores once its ground classifiers are cached; training them")
+		fmt.Fprintln(stderr, "first adds an estimated 16 to 20 minutes per seed. Trained classifiers and untrained twins")
+		fmt.Fprintln(stderr, "are cached.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
