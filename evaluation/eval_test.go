@@ -46,8 +46,8 @@ func TestRunQuick(t *testing.T) {
 		Registry: reg, ModelsDir: models, DataDir: data, OlindaDir: filepath.Join("..", "assets", "olinda"),
 		CacheDir: filepath.Join(tmp, "cache"), WorkDir: filepath.Join(tmp, "work"),
 		OutPath: out, ImageDir: filepath.Join(tmp, "docs", "results"), Seeds: 2, Quick: true,
-		PaperDir: models, // any set exercises the comparison
-		Command:  "viewer eval --quick", Progress: func(msg string) { t.Log(msg) },
+		PaperDir: models, UnconditionalDir: models, // any set exercises the comparisons
+		Command: "viewer eval --quick", Progress: func(msg string) { t.Log(msg) },
 	}
 	res, err := Run(context.Background(), opts)
 	if err != nil {
@@ -99,6 +99,11 @@ func TestRunQuick(t *testing.T) {
 				if _, ok := s.Untrained[key]; !ok {
 					t.Errorf("%s: no untrained %s scores", lu.Name, key)
 				}
+			}
+			_, trained := s.Trained[featUnconditional]
+			_, untrained := s.Untrained[featUnconditional]
+			if trained != untrained || (lu.Name == "UC Merced" && !trained) {
+				t.Errorf("%s: unconditional-GAN scores trained %v, untrained %v; want both", lu.Name, trained, untrained)
 			}
 		}
 	}

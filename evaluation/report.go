@@ -408,7 +408,7 @@ func majoritySpread(lu *landUseResult, kind scoreKind) spread {
 func (w *reportWriter) landUse() {
 	w.p("## 2. Urban/rural: the paper's comparison\n\n")
 	w.p("Each feature set feeds a logistic regression written here (L2 penalty chosen from %v by 3-fold cross-validation on the training items, class weights inversely proportional to the class counts, L-BFGS). ", lambdas)
-	w.p("Every row runs twice: with the trained networks, and with the same pipeline on untrained networks (the architecture of the shipped set, randomly initialised by the training code with the evaluation seed, and a ground classifier before training). ")
+	w.p("Every row runs twice: with the trained networks, and with the same pipeline on untrained networks (the architecture of the shipped set, or of the unconditional GAN in its row, randomly initialised by the training code with the evaluation seed, and a ground classifier before training). ")
 	w.p("A feature set only shows what training added when it beats its untrained twin. Views: %d per item, averaged.\n\n", viewsPer(w.r.Quality[0]))
 	w.p("The interpolation baseline: a random %.0f %% of the training items each hold the ground classifier's features of one random real training photo of their item's ground class; every item takes the inverse-distance-weighted mean (power %d) of its %d nearest holders. ", 100*holderFraction, idwPower, idwNeighbours)
 	w.p("On Olinda, distances are between cell centres on the map. UC Merced patches have no position, so there the distances are between encoder conditions: the stand-in interpolates over overhead similarity instead of space.\n\n")

@@ -113,7 +113,13 @@ func (e *evaluator) runSeed(ctx context.Context, seed int64) error {
 	if err != nil {
 		return err
 	}
-	untrained := pipeline{set: twin, ground: fresh}
+	var unconditionalTwin *inference.ModelSet
+	if e.unconditional != nil {
+		if unconditionalTwin, err = e.untrainedTwin(ctx, e.unconditional, seed); err != nil {
+			return err
+		}
+	}
+	untrained := pipeline{set: twin, ground: fresh, unconditional: unconditionalTwin}
 	lu, err := e.compare(ctx, seed, d, trained, untrained, conds, vo)
 	if err != nil {
 		return err
@@ -148,7 +154,11 @@ func (e *evaluator) runSeed(ctx context.Context, seed int64) error {
 	if seed == 1 {
 		e.res.OlindaSamples = olindaSamples(od, e.olinda, ovo)
 	}
-	olu, err := e.compare(ctx, seed, od, pipeline{set: e.olindaSet, ground: ground, unconditional: e.olindaUnconditional()}, pipeline{set: otwin, ground: fresh}, oconds, ovo)
+	ountrained := pipeline{set: otwin, ground: fresh}
+	if e.olindaUnconditional() != nil {
+		ountrained.unconditional = unconditionalTwin
+	}
+	olu, err := e.compare(ctx, seed, od, pipeline{set: e.olindaSet, ground: ground, unconditional: e.olindaUnconditional()}, ountrained, oconds, ovo)
 	if err != nil {
 		return err
 	}
