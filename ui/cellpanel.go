@@ -77,20 +77,21 @@ type CellPanel struct {
 	// classification, photos, band values) that have not returned yet.
 	background sync.WaitGroup
 
-	title       *widget.Label
-	where       *widget.Label
-	seedEntry   *widget.Entry
-	regenBt     *widget.Button
-	varietyBar  *widget.Slider
-	varietyText *widget.Label
-	saveBt      *widget.Button
-	status      *widget.Label
-	tiles       []*canvas.Image
-	probs       *fyne.Container
-	photoBox    *fyne.Container
-	values      *widget.Label
-	details     *fyne.Container // everything below the seed row, hidden while no cell is shown
-	content     fyne.CanvasObject
+	title        *widget.Label
+	where        *widget.Label
+	seedEntry    *widget.Entry
+	regenBt      *widget.Button
+	varietyBar   *widget.Slider
+	varietyText  *widget.Label
+	varietyReset *widget.Button
+	saveBt       *widget.Button
+	status       *widget.Label
+	tiles        []*canvas.Image
+	probs        *fyne.Container
+	photoBox     *fyne.Container
+	values       *widget.Label
+	details      *fyne.Container // everything below the seed row, hidden while no cell is shown
+	content      fyne.CanvasObject
 }
 
 // NewCellPanel returns an empty cell panel.
@@ -108,8 +109,13 @@ func NewCellPanel() *CellPanel {
 	p.varietyText = widget.NewLabel("")
 	p.varietyBar = widget.NewSlider(MinVariety, 1)
 	p.varietyBar.Step = 0.05 // roundVariety's step
-	p.varietyBar.OnChanged = func(v float64) { p.varietyText.SetText(p.varietyCaption(v)) }
+	p.varietyBar.OnChanged = func(v float64) {
+		if !p.syncing { // a drag in progress
+			p.varietyText.SetText(fmt.Sprintf("Variety %.2f", v))
+		}
+	}
 	p.varietyBar.OnChangeEnded = p.applyVarietyBar
+	p.varietyReset = widget.NewButton("Default", func() { p.SetVariety(0) })
 	p.syncVariety()
 	p.probs = container.NewVBox()
 	p.photoBox = container.NewGridWrap(fyne.NewSize(photoThumbEdge/2, photoThumbEdge/2))
@@ -128,7 +134,9 @@ func NewCellPanel() *CellPanel {
 	}
 
 	seedRow := container.NewBorder(nil, nil, widget.NewLabel("Seed"), container.NewHBox(p.regenBt, p.saveBt), p.seedEntry)
-	varietyRow := container.NewBorder(nil, nil, p.varietyText, nil, p.varietyBar)
+	// The caption sits above the slider, so that its changing length does
+	// not move the slider's track under the pointer.
+	varietyRow := container.NewVBox(container.NewBorder(nil, nil, nil, p.varietyReset, p.varietyText), p.varietyBar)
 	p.details = container.NewVBox(
 		seedRow, varietyRow, p.status,
 		container.NewGridWithColumns(4, tileObjs...),
@@ -256,10 +264,17 @@ func (p *CellPanel) syncVariety() {
 	p.varietyBar.SetValue(v)
 	p.syncing = false
 	p.varietyText.SetText(p.varietyCaption(v))
+	if p.variety == 0 {
+		p.varietyReset.Disable()
+	} else {
+		p.varietyReset.Enable()
+	}
 }
 
+// varietyCaption marks the model default only while the panel follows it,
+// so that a chosen value equal to today's default reads as chosen.
 func (p *CellPanel) varietyCaption(v float64) string {
-	if math.Abs(v-p.defaultVariety()) < 1e-9 {
+	if p.variety == 0 {
 		return fmt.Sprintf("Variety %.2f (model default)", v)
 	}
 	return fmt.Sprintf("Variety %.2f", v)

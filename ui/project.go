@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 
 	"github.com/downthere/downthere/models"
@@ -87,7 +88,7 @@ func (p *Project) Validate() error {
 		problems = append(problems, fmt.Sprintf("grid cell size %gx%g is negative", p.Grid.CellWidth, p.Grid.CellHeight))
 	}
 	if vv := p.ViewVariety; vv != 0 && !(vv >= MinVariety && vv <= 1) {
-		problems = append(problems, fmt.Sprintf("view_variety %g is outside %g..1 (0 or absent uses the model set's default)", vv, MinVariety))
+		problems = append(problems, fmt.Sprintf("view_variety %g is not between %g and 1 (0 or absent uses the model set's default)", vv, MinVariety))
 	}
 	for name, st := range p.Layers {
 		if layerByName(name) < 0 {
@@ -162,6 +163,11 @@ func LoadProject(path string) (Project, error) {
 	}
 	var p Project
 	if err := models.DecodeStrictJSON(data, &p); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			return Project{}, fmt.Errorf("project %s: field %s holds a JSON %s where a %s is expected; correct or remove it: %w",
+				path, typeErr.Field, typeErr.Value, jsonKind(typeErr.Type), err)
+		}
 		return Project{}, fmt.Errorf("project %s is not a valid project file: %w", path, err)
 	}
 	if err := p.Validate(); err != nil {
@@ -176,6 +182,23 @@ func LoadProject(path string) (Project, error) {
 		p.Photos.Path = resolveFrom(dir, p.Photos.Path)
 	}
 	return p, nil
+}
+
+// jsonKind names the JSON type that decodes into t.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "number"
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	default:
+		return "object"
+	}
 }
 
 func relativeTo(dir, path string) string {

@@ -212,8 +212,10 @@ func TestCellPanelVariety(t *testing.T) {
 		{"project value", func() { v.Cells.SetVariety(0.3) }, 0.3, true, "Variety 0.30", "_variety0.30_"},
 		{"off the slider's steps", func() { v.Cells.SetVariety(0.33) }, 0.35, true, "Variety 0.35", "_variety0.35_"},
 		{"above one", func() { v.Cells.SetVariety(7) }, 1, true, "Variety 1.00", "_variety1.00_"},
-		{"the default's value", func() { v.Cells.SetVariety(0.5) }, 0.5, true, "Variety 0.50 (model default)", "_variety0.50_"},
-		{"follow the default", func() { v.Cells.SetVariety(0) }, 0, false, "Variety 0.50 (model default)", "_variety0.50_"},
+		{"the default's value", func() { v.Cells.SetVariety(0.5) }, 0.5, true, "Variety 0.50", "_variety0.50_"},
+		{"default button", func() { test.Tap(v.Cells.varietyReset) }, 0, false, "Variety 0.50 (model default)", "_variety0.50_"},
+		{"chosen again", func() { v.Cells.SetVariety(0.75) }, 0.75, true, "Variety 0.75", "_variety0.75_"},
+		{"follow the default", func() { v.Cells.SetVariety(0) }, 0, true, "Variety 0.50 (model default)", "_variety0.50_"},
 		{"slider set by the panel", func() { v.Cells.syncVariety() }, 0, false, "Variety 0.50 (model default)", "_variety0.50_"},
 	}
 	for _, tt := range tests {
@@ -241,6 +243,9 @@ func TestCellPanelVariety(t *testing.T) {
 			})
 			if caption != tt.caption {
 				t.Errorf("caption %q, want %q", caption, tt.caption)
+			}
+			if disabled := v.Cells.varietyReset.Disabled(); disabled != (tt.want == 0) {
+				t.Errorf("Default button disabled: %v, want %v", disabled, tt.want == 0)
 			}
 			shown := strings.TrimPrefix(tt.file, "_variety")
 			if !strings.Contains(status, "variety "+strings.TrimSuffix(shown, "_")) {
@@ -525,7 +530,8 @@ func TestLoadProjectRejectsBadFiles(t *testing.T) {
 		{"future version", `{"version":9,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1}}`, "version is 9"},
 		{"no imagery", `{"version":1,"imagery":{"path":""},"view":{"units_per_pixel":1}}`, "imagery.path is empty"},
 		{"zero scale", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":0}}`, "units_per_pixel > 0"},
-		{"variety above one", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"view_variety":2}`, "view_variety 2 is outside"},
+		{"variety as text", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"view_variety":"abc"}`, "field view_variety holds a JSON string where a number is expected"},
+		{"variety above one", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"view_variety":2}`, "view_variety 2 is not between 0.1 and 1"},
 		{"bad layer", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"layers":{"Roads":{"Visible":true,"Opacity":1}}}`, `unknown layer "Roads"`},
 	}
 	for _, tc := range tests {

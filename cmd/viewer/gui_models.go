@@ -89,7 +89,7 @@ func (m *guiModels) Generate(ctx context.Context, scene *ui.Scene, cell ui.Cell,
 		return fmt.Errorf("cell %s: view count %d is negative", cell.ID, n)
 	}
 	if v := req.Variety; v != 0 && !(v >= ui.MinVariety && v <= 1) {
-		return fmt.Errorf("cell %s: variety %g is outside %g..1; use 0 for the model set's default", cell.ID, v, ui.MinVariety)
+		return fmt.Errorf("cell %s: variety %g is not between %g and 1; use 0 for the model set's default", cell.ID, v, ui.MinVariety)
 	}
 	start := time.Now()
 	patch, err := m.cellPatch(scene, cell)
@@ -125,7 +125,7 @@ func (m *guiModels) Generate(ctx context.Context, scene *ui.Scene, cell ui.Cell,
 			emit(first+i, img)
 		}
 	}
-	slog.Info("views generated", "cell", cell.ID, "seed", seed, "views", n, "noise_factor", factor, "set", m.ms.Name(),
+	slog.Info("views generated", "cell", cell.ID, "seed", seed, "views", n, "variety", factor*ms.NoiseScale(), "noise_factor", factor, "set", m.ms.Name(),
 		"provider", m.ms.Provider().String(), "ms", time.Since(start).Milliseconds())
 	return nil
 }

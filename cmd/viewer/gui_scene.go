@@ -131,6 +131,11 @@ func (s *guiScene) describe(mapCRS geodata.CRS) ui.SourceInfo {
 	if n := s.grid.Note(); n != "" {
 		notes = append(notes, n)
 	}
+	for i, n := range notes {
+		if !strings.HasSuffix(n, ".") {
+			notes[i] = n + "."
+		}
+	}
 	return ui.SourceInfo{
 		Name:      filepath.Base(s.path),
 		Path:      s.path,
