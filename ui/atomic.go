@@ -11,7 +11,8 @@ import (
 
 // writeFileAtomic writes a file through a temporary file in the same
 // folder, synced and then renamed, so a crash or an error never leaves a
-// half-written file under path.
+// half-written file under path. The file keeps the permissions of the file
+// it replaces, and a new file gets rw-r--r--.
 func writeFileAtomic(path string, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.partial")
 	if err != nil {
@@ -25,6 +26,13 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 		}
 	}()
 	if err := write(tmp); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	mode := os.FileMode(0o644) // os.CreateTemp makes the temporary file rw-------
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	if err := tmp.Chmod(mode); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := tmp.Sync(); err != nil {
