@@ -530,6 +530,10 @@ func (p *CellPanel) startClassification(ctx context.Context, seq int, cell Cell)
 
 func (p *CellPanel) showProbs(res CellResult, classes []Class) {
 	p.probs.RemoveAll()
+	if len(res.Probs) == 0 {
+		p.probs.Add(widget.NewLabel("Not classified: most of this cell lies outside the raster or is nodata."))
+		return
+	}
 	best, _ := res.Best()
 	for i, c := range classes {
 		if i >= len(res.Probs) {

@@ -776,3 +776,30 @@ func TestEscapeCancelsJobFromMap(t *testing.T) {
 		t.Errorf("job bar says %q after Escape", v.Jobs.Text())
 	}
 }
+
+// nodataClassifier emits every cell without probabilities, as the
+// classifier does for a cell that is mostly nodata.
+type nodataClassifier struct{}
+
+func (nodataClassifier) Classes() []Class { return testClasses }
+
+func (nodataClassifier) Classify(_ context.Context, _ *Scene, cells []Cell, emit func(CellResult)) error {
+	for _, c := range cells {
+		emit(CellResult{Cell: c})
+	}
+	return nil
+}
+
+func TestCellPanelSaysWhyNotClassified(t *testing.T) {
+	gen := &seedGenerator{}
+	v, grid := testViewer(t, gen, nil)
+	cell := grid.Cell(1, 1)
+	onUI(func() {
+		v.Cells.SetModels(gen, nodataClassifier{}, "")
+		v.Cells.ShowCell(cell, cell.Bounds.Center())
+	})
+	waitFor(t, "a classification note", func() bool {
+		return strings.Contains(strings.Join(v.Cells.ProbabilityTexts(), " "), "outside the raster or is nodata")
+	})
+	v.Cells.WaitBackground()
+}
