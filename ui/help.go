@@ -28,6 +28,7 @@ var Shortcuts = []Shortcut{
 	{"Ctrl+Shift+L", "Land use over the whole scene"},
 	{"Ctrl+E", "Export the land-use layer"},
 	{"Escape", "Cancel the running job"},
+	{"Ctrl+Q", "Quit"},
 	{"F1", "Show this list"},
 }
 

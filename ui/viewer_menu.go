@@ -17,7 +17,7 @@ var rasterExtensions = []string{".tif", ".tiff", ".vrt", ".img", ".jp2", ".png",
 
 func (v *Viewer) mainMenu() *fyne.MainMenu {
 	file := fyne.NewMenu("File",
-		fyne.NewMenuItem("Open…", v.showOpenDialog),
+		fyne.NewMenuItem("Open raster or project…", v.showOpenDialog),
 		fyne.NewMenuItem("Load labels…", v.showLabelsDialog),
 		fyne.NewMenuItem("Load ground photos…", v.showPhotosDialog),
 		fyne.NewMenuItemSeparator(),
@@ -52,6 +52,7 @@ func (v *Viewer) addShortcuts() {
 	ctrl(fyne.KeyE, 0, v.showExportDialog)
 	ctrl(fyne.KeyL, 0, func() { v.RunLandUse(false) })
 	ctrl(fyne.KeyL, fyne.KeyModifierShift, func() { v.RunLandUse(true) })
+	ctrl(fyne.KeyQ, 0, v.win.Close) // as File > Quit, which Fyne adds to the menu
 
 	// Keys typed while no widget has the focus go to the map, so arrows
 	// and +/- work without clicking the map first.

@@ -627,7 +627,7 @@ func TestNiceLength(t *testing.T) {
 }
 
 func TestShortcutsListed(t *testing.T) {
-	want := []string{"Arrow keys", "Home", "Ctrl+O", "Escape"}
+	want := []string{"Arrow keys", "Home", "Ctrl+O", "Escape", "Ctrl+Q"}
 	for _, w := range want {
 		found := false
 		for _, s := range Shortcuts {

@@ -51,7 +51,7 @@ func parseGUIArgs(args []string, stderr io.Writer) (guiOptions, int, bool) {
 	opts := guiOptions{runtime: addRuntimeFlags(fs)}
 	window := fs.String("window", "1400x900", "initial window size in logical pixels, WIDTHxHEIGHT")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: viewer [--ort-lib FILE] [--provider auto|cpu|cuda|tensorrt] [--models DIR] [--window WxH] [FILE|PROJECT.json]")
+		fmt.Fprintln(stderr, "Usage: viewer [--ort-lib FILE] [--provider auto|cpu|cuda|tensorrt] [--no-fallback] [--models DIR] [--window WxH] [FILE|PROJECT.json]")
 		fmt.Fprintln(stderr, "\nOpens the desktop viewer on FILE (any raster GDAL reads) or on a project file;")
 		fmt.Fprintln(stderr, "without one it opens the embedded Olinda scene with its census-tract labels.")
 		fmt.Fprintf(stderr, "Set %s=1 to log the preparation time of every map frame.\n", envFrameLog)

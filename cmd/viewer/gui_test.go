@@ -691,3 +691,20 @@ func TestGUIModelsGenerateStreamsBatches(t *testing.T) {
 		}
 	}
 }
+
+func TestHelpListsViewerFlags(t *testing.T) {
+	for _, arg := range []string{"--help", "-h", "help"} {
+		var stdout, stderr bytes.Buffer
+		if rc := dispatch([]string{arg}, &stdout, &stderr); rc != 0 {
+			t.Errorf("%s: exit code %d, want 0", arg, rc)
+		}
+		for _, want := range []string{"Subcommands:", "-models", "-window", "-no-fallback", "-provider"} {
+			if !strings.Contains(stdout.String(), want) {
+				t.Errorf("%s: the help on stdout lacks %q", arg, want)
+			}
+		}
+		if stderr.Len() > 0 {
+			t.Errorf("%s: wrote to stderr: %q", arg, stderr.String())
+		}
+	}
+}

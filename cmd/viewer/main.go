@@ -44,6 +44,10 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "help", "-h", "-help", "--help":
 			printUsage(stdout)
+			if gui, ok := commands["gui"]; ok {
+				fmt.Fprintln(stdout)
+				gui.run([]string{"-h"}, stdout, stdout) // prints the viewer's own flags and returns
+			}
 			return 0
 		}
 		if cmd, ok := commands[args[0]]; ok {
