@@ -133,7 +133,12 @@ func NewCellPanel() *CellPanel {
 		tileObjs[i] = img
 	}
 
-	seedRow := container.NewBorder(nil, nil, widget.NewLabel("Seed"), container.NewHBox(p.regenBt, p.saveBt), p.seedEntry)
+	// The buttons get a row of their own, so that the entry is wide enough
+	// for a 10-digit seed.
+	seedRow := container.NewVBox(
+		container.NewBorder(nil, nil, widget.NewLabel("Seed"), nil, p.seedEntry),
+		container.NewHBox(p.regenBt, p.saveBt),
+	)
 	// The caption sits above the slider, so that its changing length does
 	// not move the slider's track under the pointer.
 	varietyRow := container.NewVBox(container.NewBorder(nil, nil, nil, p.varietyReset, p.varietyText), p.varietyBar)
