@@ -708,3 +708,18 @@ func TestHelpListsViewerFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestSubcommandHelpOnStdout(t *testing.T) {
+	for _, name := range []string{"eval", "export", "info", "runtime", "train"} {
+		var stdout, stderr bytes.Buffer
+		if rc := dispatch([]string{name, "-h"}, &stdout, &stderr); rc != 0 {
+			t.Errorf("%s -h: exit code %d, want 0", name, rc)
+		}
+		if !strings.Contains(stdout.String(), "Usage: viewer "+name) {
+			t.Errorf("%s -h: stdout %q lacks the usage line", name, stdout.String())
+		}
+		if stderr.Len() > 0 {
+			t.Errorf("%s -h: wrote to stderr: %q", name, stderr.String())
+		}
+	}
+}

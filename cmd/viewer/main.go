@@ -51,6 +51,9 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		if cmd, ok := commands[args[0]]; ok {
+			if asksForHelp(args[1:]) {
+				return cmd.run(args[1:], stdout, stdout) // help requested: usage on stdout
+			}
 			return cmd.run(args[1:], stdout, stderr)
 		}
 	}
@@ -60,6 +63,19 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return gui.run(args, stdout, stderr)
+}
+
+// asksForHelp reports whether args hold -h, -help or --help before any "--".
+func asksForHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
 }
 
 func printUsage(w io.Writer) {
