@@ -62,12 +62,7 @@ type setInfo struct {
 
 // NoiseScale returns the factor the set's generator applies to its noise
 // (the training config's noise_scale), 1 when the manifest has none.
-func (s setInfo) NoiseScale() float64 {
-	if v, ok := s.Training.Config["noise_scale"].(float64); ok && v > 0 {
-		return v
-	}
-	return 1
-}
+func (s setInfo) NoiseScale() float64 { return s.Training.NoiseScale() }
 
 // GuideWeight returns the weight of the frozen ground-scene classifier in
 // the generator's loss (the training config's arch.guide_weight), 0 when

@@ -154,11 +154,12 @@ func (e *evaluator) runSeed(ctx context.Context, seed int64) error {
 	if seed == 1 {
 		e.res.OlindaSamples = olindaSamples(od, e.olinda, ovo)
 	}
+	otrained := pipeline{set: e.olindaSet, ground: ground, unconditional: e.olindaUnconditional()}
 	ountrained := pipeline{set: otwin, ground: fresh}
-	if e.olindaUnconditional() != nil {
+	if otrained.unconditional != nil {
 		ountrained.unconditional = unconditionalTwin
 	}
-	olu, err := e.compare(ctx, seed, od, pipeline{set: e.olindaSet, ground: ground, unconditional: e.olindaUnconditional()}, ountrained, oconds, ovo)
+	olu, err := e.compare(ctx, seed, od, otrained, ountrained, oconds, ovo)
 	if err != nil {
 		return err
 	}

@@ -111,21 +111,15 @@ func (s *ModelSet) GenerateRange(ctx context.Context, condition []float32, first
 	return s.generate(ctx, [][]float32{condition}, []int64{seed}, first, n, factor)
 }
 
-// NoiseScale returns the factor that the generator applies to its
-// standard-normal noise before its first layer (the training config's
-// noise_scale, recorded in the generator's manifest): the noise standard
-// deviation of Generate's views. Training writes values in (0, 1]. It is
-// 1 when the manifest records no noise_scale, or one that is not a
-// positive finite number.
+// NoiseScale returns the noise standard deviation of Generate's views:
+// the noise_scale recorded in the generator's manifest (see
+// models.Training.NoiseScale), 1 without one.
 func (s *ModelSet) NoiseScale() float64 {
 	m := s.Manifest(models.RoleGenerator)
 	if m == nil {
 		return 1
 	}
-	if v, ok := m.Training.Config["noise_scale"].(float64); ok && v > 0 && !math.IsInf(v, 1) {
-		return v
-	}
-	return 1
+	return m.Training.NoiseScale()
 }
 
 // generate makes views images for each condition: item k*views+i is view

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"path"
 	"strings"
 )
@@ -56,6 +57,17 @@ type Training struct {
 	Seconds  float64            `json:"seconds,omitempty"`
 	Hardware string             `json:"hardware,omitempty"`
 	Metrics  map[string]float64 `json:"metrics,omitempty"`
+}
+
+// NoiseScale returns the training config's noise_scale: the factor the
+// generator applies to its standard-normal noise before its first layer.
+// Training writes values in (0, 1]. It is 1 when the config records no
+// noise_scale, or one that is not a positive finite number.
+func (t Training) NoiseScale() float64 {
+	if v, ok := t.Config["noise_scale"].(float64); ok && v > 0 && !math.IsInf(v, 1) {
+		return v
+	}
+	return 1
 }
 
 // Manifest describes one .onnx model file. It is stored as a JSON sidecar

@@ -66,13 +66,13 @@ type CellPanel struct {
 	variety    float64 // the views' noise standard deviation; 0 follows the model set's default
 	syncing    bool    // the slider is being moved by the panel, not the user
 
-	cell   *Cell
-	at     MapPoint
-	seed   int64
-	shown  float64 // the variety of the views shown
-	images []image.Image
-	seq    int
-	cancel context.CancelFunc
+	cell         *Cell
+	at           MapPoint
+	seed         int64
+	shownVariety float64 // the variety the views shown were generated with
+	images       []image.Image
+	seq          int
+	cancel       context.CancelFunc
 	// background counts the goroutines of the cell's work (views,
 	// classification, photos, band values) that have not returned yet.
 	background sync.WaitGroup
@@ -450,7 +450,7 @@ func (p *CellPanel) current(seq int, f func()) {
 func (p *CellPanel) startGeneration(ctx context.Context, seq int, cell Cell, seed int64) {
 	gen, scene := p.gen, p.scene
 	req := ViewRequest{Seed: seed, Count: p.viewCount, Variety: p.variety}
-	p.shown = p.effectiveVariety()
+	p.shownVariety = p.effectiveVariety()
 	n := req.Count
 	if gen == nil {
 		note := p.modelsNote
@@ -490,7 +490,7 @@ func (p *CellPanel) generationDone(err error, n int) {
 	}
 	switch {
 	case err == nil:
-		p.status.SetText(fmt.Sprintf("%d views generated with seed %d and variety %.2f.", ready, p.seed, p.shown))
+		p.status.SetText(fmt.Sprintf("%d views generated with seed %d and variety %.2f.", ready, p.seed, p.shownVariety))
 	case errors.Is(err, context.Canceled):
 		return
 	default:
@@ -669,7 +669,7 @@ func (p *CellPanel) SaveTo(dir string) ([]string, error) {
 	if p.cell == nil {
 		return nil, errors.New("save views: no cell is selected")
 	}
-	base := fmt.Sprintf("%s_seed%d_variety%.2f", p.cell.ID, p.seed, p.shown)
+	base := fmt.Sprintf("%s_seed%d_variety%.2f", p.cell.ID, p.seed, p.shownVariety)
 	var files []string
 	var ready []image.Image
 	for i, img := range p.images {

@@ -300,6 +300,15 @@ func waitSettled(t testing.TB, m *Map) {
 }
 
 // waitFor polls cond until it holds or 5 s pass.
+// showCellViews shows cell in the cell panel and waits until all its views
+// are in and the panel's background work has returned.
+func showCellViews(t testing.TB, v *Viewer, cell Cell) {
+	t.Helper()
+	onUI(func() { v.Cells.ShowCell(cell, cell.Bounds.Center()) })
+	waitFor(t, "views", func() bool { return countReady(v.Cells.Images()) == DefaultViewCount })
+	v.Cells.WaitBackground()
+}
+
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)

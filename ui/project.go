@@ -87,8 +87,8 @@ func (p *Project) Validate() error {
 	if p.Grid.CellWidth < 0 || p.Grid.CellHeight < 0 {
 		problems = append(problems, fmt.Sprintf("grid cell size %gx%g is negative", p.Grid.CellWidth, p.Grid.CellHeight))
 	}
-	if vv := p.ViewVariety; vv != 0 && !(vv >= MinVariety && vv <= 1) {
-		problems = append(problems, fmt.Sprintf("view_variety %g is not between %g and 1 (0 or absent uses the model set's default)", vv, MinVariety))
+	if !ValidVariety(p.ViewVariety) {
+		problems = append(problems, fmt.Sprintf("view_variety %g is not between %g and 1 (0 or absent uses the model set's default)", p.ViewVariety, MinVariety))
 	}
 	for name, st := range p.Layers {
 		if layerByName(name) < 0 {
@@ -165,7 +165,7 @@ func LoadProject(path string) (Project, error) {
 	if err := models.DecodeStrictJSON(data, &p); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return Project{}, fmt.Errorf("project %s: field %s holds a JSON %s where a %s is expected; correct or remove it: %w",
+			return Project{}, fmt.Errorf("project %s: field %s is a JSON %s, expected a %s; correct or remove it: %w",
 				path, typeErr.Field, typeErr.Value, jsonKind(typeErr.Type), err)
 		}
 		return Project{}, fmt.Errorf("project %s is not a valid project file: %w", path, err)

@@ -170,6 +170,10 @@ type ViewGenerator interface {
 // MinVariety is the lowest variety the viewer offers.
 const MinVariety = 0.1
 
+// ValidVariety reports whether v may be a ViewRequest's Variety: 0, or a
+// value in [MinVariety, 1].
+func ValidVariety(v float64) bool { return v == 0 || (v >= MinVariety && v <= 1) }
+
 // Photo is one geotagged ground photo.
 type Photo struct {
 	Name string

@@ -188,9 +188,7 @@ func TestCellPanelVariety(t *testing.T) {
 	gen := &seedGenerator{}
 	v, grid := testViewer(t, gen, nil)
 	cell := grid.Cell(2, 3)
-	onUI(func() { v.Cells.ShowCell(cell, cell.Bounds.Center()) })
-	waitFor(t, "views", func() bool { return countReady(v.Cells.Images()) == DefaultViewCount })
-	v.Cells.WaitBackground()
+	showCellViews(t, v, cell)
 	requests := func() []ViewRequest {
 		gen.mu.Lock()
 		defer gen.mu.Unlock()
@@ -262,9 +260,7 @@ func TestCellPanelVarietyFollowsModels(t *testing.T) {
 	gen := &seedGenerator{}
 	v, grid := testViewer(t, gen, nil)
 	cell := grid.Cell(1, 2)
-	onUI(func() { v.Cells.ShowCell(cell, cell.Bounds.Center()) })
-	waitFor(t, "views", func() bool { return countReady(v.Cells.Images()) == DefaultViewCount })
-	v.Cells.WaitBackground()
+	showCellViews(t, v, cell)
 
 	// New models with another default: the caption follows, while the
 	// views shown, made with the old default, keep their variety in the
@@ -530,7 +526,7 @@ func TestLoadProjectRejectsBadFiles(t *testing.T) {
 		{"future version", `{"version":9,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1}}`, "version is 9"},
 		{"no imagery", `{"version":1,"imagery":{"path":""},"view":{"units_per_pixel":1}}`, "imagery.path is empty"},
 		{"zero scale", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":0}}`, "units_per_pixel > 0"},
-		{"variety as text", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"view_variety":"abc"}`, "field view_variety holds a JSON string where a number is expected"},
+		{"variety as text", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"view_variety":"abc"}`, "field view_variety is a JSON string, expected a number"},
 		{"variety above one", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"view_variety":2}`, "view_variety 2 is not between 0.1 and 1"},
 		{"bad layer", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"layers":{"Roads":{"Visible":true,"Opacity":1}}}`, `unknown layer "Roads"`},
 	}

@@ -88,8 +88,8 @@ func (m *guiModels) Generate(ctx context.Context, scene *ui.Scene, cell ui.Cell,
 	if n < 0 {
 		return fmt.Errorf("cell %s: view count %d is negative", cell.ID, n)
 	}
-	if v := req.Variety; v != 0 && !(v >= ui.MinVariety && v <= 1) {
-		return fmt.Errorf("cell %s: variety %g is not between %g and 1; use 0 for the model set's default", cell.ID, v, ui.MinVariety)
+	if !ui.ValidVariety(req.Variety) {
+		return fmt.Errorf("cell %s: variety %g is not between %g and 1; use 0 for the model set's default", cell.ID, req.Variety, ui.MinVariety)
 	}
 	start := time.Now()
 	patch, err := m.cellPatch(scene, cell)
