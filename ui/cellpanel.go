@@ -68,6 +68,7 @@ type CellPanel struct {
 
 	cell         *Cell
 	at           MapPoint
+	atCentre     bool // at is the cell's centre, not a clicked point
 	seed         int64
 	shownVariety float64 // the variety the views shown were generated with
 	images       []image.Image
@@ -364,11 +365,32 @@ func (p *CellPanel) setIdle() {
 // views with its stored seed (or DefaultSeed). Work for the previous cell
 // is cancelled.
 func (p *CellPanel) ShowCell(cell Cell, at MapPoint) {
-	seed, ok := p.seeds[cell.ID]
-	if !ok {
-		seed = DefaultSeed(cell.ID)
+	p.atCentre = false
+	p.show(cell, at, p.storedSeed(cell.ID))
+}
+
+// ShowCellCentre shows cell as ShowCell does, with its band values read
+// at the cell's centre, for a cell restored without a clicked point.
+func (p *CellPanel) ShowCellCentre(cell Cell) {
+	p.atCentre = true
+	p.show(cell, cell.Bounds.Center(), p.storedSeed(cell.ID))
+}
+
+// Shown returns the cell on the panel and the point clicked in it; ok is
+// false when no cell is shown or the point is the cell's centre.
+func (p *CellPanel) Shown() (cell Cell, at MapPoint, ok bool) {
+	if p.cell == nil || p.atCentre {
+		return Cell{}, MapPoint{}, false
 	}
-	p.show(cell, at, seed)
+	return *p.cell, p.at, true
+}
+
+// storedSeed returns the seed stored for cell id, or DefaultSeed(id).
+func (p *CellPanel) storedSeed(id string) int64 {
+	if seed, ok := p.seeds[id]; ok {
+		return seed
+	}
+	return DefaultSeed(id)
 }
 
 // Regenerate makes new views of the cell shown with a new random seed.
@@ -434,6 +456,9 @@ func (p *CellPanel) describePoint(at MapPoint) string {
 	s := formatNative(at, info)
 	if loc.HasLonLat {
 		s = formatLonLat(loc) + " · " + s
+	}
+	if p.atCentre {
+		return "Cell centre at " + s
 	}
 	return "Clicked at " + s
 }

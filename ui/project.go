@@ -37,6 +37,8 @@ type Project struct {
 	Layers map[string]LayerStyle `json:"layers"`
 
 	SelectedCells []string         `json:"selected_cells,omitempty"`
+	// ShownCell is the cell on the cell panel and the point clicked in it.
+	ShownCell *ProjectClick `json:"shown_cell,omitempty"`
 	ModelSet      string           `json:"model_set,omitempty"`
 	Seeds         map[string]int64 `json:"seeds,omitempty"`
 
@@ -61,6 +63,14 @@ type ProjectView struct {
 	CRS           string  `json:"crs,omitempty"`
 }
 
+// ProjectClick is a click on a grid cell: the cell's id and the clicked
+// point in the scene's map coordinates.
+type ProjectClick struct {
+	Cell string  `json:"cell"`
+	X    float64 `json:"x"`
+	Y    float64 `json:"y"`
+}
+
 // ProjectGrid is the scene's grid: cell size in map units and cell count.
 type ProjectGrid struct {
 	CellWidth  float64 `json:"cell_width"`
@@ -80,12 +90,14 @@ func (p *Project) Validate() error {
 		problems = append(problems, "imagery.path is empty")
 	}
 	v := p.View
-	if !(v.UnitsPerPixel > 0) || math.IsInf(v.UnitsPerPixel, 0) || math.IsNaN(v.CenterX) || math.IsNaN(v.CenterY) ||
-		math.IsInf(v.CenterX, 0) || math.IsInf(v.CenterY, 0) {
+	if !(v.UnitsPerPixel > 0) || !finite(v.UnitsPerPixel) || !finite(v.CenterX) || !finite(v.CenterY) {
 		problems = append(problems, fmt.Sprintf("view %+v needs a finite centre and units_per_pixel > 0", v))
 	}
 	if p.Grid.CellWidth < 0 || p.Grid.CellHeight < 0 {
 		problems = append(problems, fmt.Sprintf("grid cell size %gx%g is negative", p.Grid.CellWidth, p.Grid.CellHeight))
+	}
+	if c := p.ShownCell; c != nil && (c.Cell == "" || !finite(c.X) || !finite(c.Y)) {
+		problems = append(problems, fmt.Sprintf("shown_cell %+v needs a cell id and a finite x and y", *c))
 	}
 	if !ValidVariety(p.ViewVariety) {
 		problems = append(problems, fmt.Sprintf("view_variety %g is not between %g and 1 (0 or absent uses the model set's default)", p.ViewVariety, MinVariety))
@@ -260,3 +272,6 @@ func CheckRef(ref DataRef) (string, error) {
 	}
 	return "", nil
 }
+
+// finite reports whether v is neither NaN nor infinite.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -261,6 +261,9 @@ func (v *Viewer) Project() (Project, error) {
 		p.Layers[id.String()] = v.Map.LayerStyle(id)
 	}
 	p.SelectedCells = append([]string(nil), v.selected...)
+	if cell, at, ok := v.Cells.Shown(); ok {
+		p.ShownCell = &ProjectClick{Cell: cell.ID, X: at.X, Y: at.Y}
+	}
 	p.ModelSet = v.models.Status.ModelSet
 	return p, nil
 }
@@ -360,10 +363,31 @@ func (v *Viewer) restoreProject(p Project, s *Scene) {
 			fmt.Sprintf("The project was saved with model set %s; this viewer uses %s. Generated views and land use may differ.", p.ModelSet, v.models.Status.ModelSet), v.win)
 	}
 	v.selected = nil
+	var last *Cell
 	for _, id := range p.SelectedCells {
 		if cell, ok := cellByID(s.Grid, id); ok {
-			v.cellTapped(cell, cell.Bounds.Center())
+			v.selected = appendUnique(v.selected, cell.ID)
+			last = &cell
 		}
+	}
+	v.restoreShownCell(p.ShownCell, s.Grid, last)
+}
+
+// restoreShownCell shows the project's shown cell at its clicked point,
+// or, when the project has none that lies on the grid, the last selected
+// cell at its centre.
+func (v *Viewer) restoreShownCell(c *ProjectClick, g Grid, last *Cell) {
+	if c != nil {
+		at := MapPoint{X: c.X, Y: c.Y}
+		if cell, ok := cellByID(g, c.Cell); ok && cell.Bounds.Contains(at) {
+			v.cellTapped(cell, at)
+			return
+		}
+	}
+	if last != nil {
+		v.Map.Select(last)
+		v.selected = appendUnique(v.selected, last.ID)
+		v.Cells.ShowCellCentre(*last)
 	}
 }
 

@@ -528,6 +528,7 @@ func TestLoadProjectRejectsBadFiles(t *testing.T) {
 		{"zero scale", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":0}}`, "units_per_pixel > 0"},
 		{"variety as text", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"view_variety":"abc"}`, "field view_variety is a JSON string, expected a number"},
 		{"variety above one", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"view_variety":2}`, "view_variety 2 is not between 0.1 and 1"},
+		{"shown cell without id", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"shown_cell":{"cell":"","x":1,"y":2}}`, "shown_cell"},
 		{"bad layer", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"layers":{"Roads":{"Visible":true,"Opacity":1}}}`, `unknown layer "Roads"`},
 	}
 	for _, tc := range tests {
@@ -707,8 +708,9 @@ func TestPhotoLayerMarkersAndPanel(t *testing.T) {
 func TestViewerRestoresProject(t *testing.T) {
 	v, grid := testViewer(t, &seedGenerator{}, nil)
 	cell := grid.Cell(6, 2)
+	clicked := MapPoint{X: cell.Bounds.MinX + cell.Bounds.Width()/4, Y: cell.Bounds.MinY + cell.Bounds.Height()/4}
 	onUI(func() {
-		v.cellTapped(cell, cell.Bounds.Center())
+		v.cellTapped(cell, clicked)
 		v.Map.SetViewState(cell.Bounds.Center(), 9)
 		v.Map.SetLayerStyle(LayerLandUse, LayerStyle{Visible: false, Opacity: 0.35})
 		v.Cells.SetVariety(0.25)
@@ -757,6 +759,53 @@ func TestViewerRestoresProject(t *testing.T) {
 	if w.Cells.Cell().ID != cell.ID || w.Cells.Seed() != DefaultSeed(cell.ID) {
 		t.Errorf("panel shows %s seed %d, want %s seed %d", w.Cells.Cell().ID, w.Cells.Seed(), cell.ID, DefaultSeed(cell.ID))
 	}
+	if _, at, ok := w.Cells.Shown(); !ok || at != clicked {
+		t.Errorf("panel shows the point %+v (clicked: %v), want the clicked point %+v", at, ok, clicked)
+	}
+	if got := w.Cells.where.Text; !strings.HasPrefix(got, "Clicked at ") {
+		t.Errorf("panel says %q, want it to start with \"Clicked at \"", got)
+	}
+}
+
+func TestViewerRestoresCellWithoutClickedPoint(t *testing.T) {
+	v, grid := testViewer(t, &seedGenerator{}, nil)
+	cell := grid.Cell(3, 4)
+	var p Project
+	var err error
+	onUI(func() {
+		v.cellTapped(cell, cell.Bounds.Center())
+		p, err = v.Project()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.ShownCell = nil // as written before shown_cell existed
+	path := filepath.Join(t.TempDir(), "old.json")
+	if err := SaveProject(path, p); err != nil {
+		t.Fatal(err)
+	}
+
+	w, _ := testViewer(t, &seedGenerator{}, nil)
+	opened := make(chan error, 1)
+	onUI(func() {
+		w.OnSceneOpened = func(err error) { opened <- err }
+		w.LoadProject(path)
+	})
+	if err := <-opened; err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "restored cell", func() bool { return w.Cells.Cell() != nil })
+	onUI(func() {
+		if w.Cells.Cell().ID != cell.ID {
+			t.Errorf("panel shows cell %s, want %s", w.Cells.Cell().ID, cell.ID)
+		}
+		if _, _, ok := w.Cells.Shown(); ok {
+			t.Error("Shown reports a clicked point for a cell restored at its centre")
+		}
+		if got := w.Cells.where.Text; !strings.HasPrefix(got, "Cell centre at ") {
+			t.Errorf("panel says %q, want it to start with \"Cell centre at \"", got)
+		}
+	})
 }
 
 func TestEscapeCancelsJobFromMap(t *testing.T) {

@@ -37,7 +37,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	work := fs.String("work", "runs/eval", "folder for the untrained twins of the model sets")
 	quick := fs.Bool("quick", false, "a few images per class folder and a few training steps: checks that the pipeline runs, in minutes; its numbers mean nothing")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: viewer eval [--models DIR] [--seeds 3] [--out docs/results.md] [--data ../shared/data] [--quick]")
+		fmt.Fprintln(stderr, "Usage: viewer eval [flags]")
 		fmt.Fprintln(stderr, "\nMeasures a model set on the real data and writes a Markdown report with PNG sheets:")
 		fmt.Fprintln(stderr, "class consistency of generated views under a ground-scene classifier trained on the")
 		fmt.Fprintln(stderr, "real photos, Frechet distances, a copying check, and the urban/rural comparison on")

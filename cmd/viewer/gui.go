@@ -301,14 +301,20 @@ func sceneGroundResolution(path string) float64 {
 	return groundResolution(ds.Info())
 }
 
-// groundResolution returns the pixel size of a raster in metres, or the
-// Olinda scene's 28.5 m when its CRS has no known unit.
+// groundResolution returns the pixel size of a raster in metres. A raster
+// with no CRS or a local CRS has its scene units taken as metres, as its
+// grid does (a plain image without a geotransform thus has 1 m pixels).
+// It returns the Olinda scene's 28.5 m when the pixel size is not a
+// positive finite number or the CRS is of another kind.
 func groundResolution(info geodata.Info) float64 {
 	res, _ := info.GeoTransform.PixelSize()
-	switch {
-	case info.CRS.Kind == geodata.CRSGeographic:
+	if !(res > 0) || math.IsInf(res, 1) {
+		return defaultGroundResolutionM
+	}
+	switch info.CRS.Kind {
+	case geodata.CRSGeographic:
 		return res * 111320 // metres per degree of latitude
-	case info.CRS.Kind == geodata.CRSProjected && res > 0:
+	case geodata.CRSProjected, geodata.CRSNone, geodata.CRSLocal:
 		return res
 	}
 	return defaultGroundResolutionM

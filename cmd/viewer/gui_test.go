@@ -590,6 +590,32 @@ func TestGUICellSizeForScene(t *testing.T) {
 	}
 }
 
+func TestGroundResolution(t *testing.T) {
+	identity := geodata.GeoTransform{0, 1, 0, 0, 0, -1}
+	tests := []struct {
+		name string
+		gt   geodata.GeoTransform
+		kind geodata.CRSKind
+		want float64
+	}{
+		{"projected metres", geodata.GeoTransform{500000, 30, 0, 9100000, 0, -30}, geodata.CRSProjected, 30},
+		{"geographic degrees", geodata.GeoTransform{-35, 0.0001, 0, -8, 0, -0.0001}, geodata.CRSGeographic, 11.132},
+		{"no CRS: a pixel is one unit taken as a metre", identity, geodata.CRSNone, 1},
+		{"local CRS", geodata.GeoTransform{0, 0.5, 0, 0, 0, -0.5}, geodata.CRSLocal, 0.5},
+		{"geocentric or other", identity, geodata.CRSOther, defaultGroundResolutionM},
+		{"zero pixel size", geodata.GeoTransform{}, geodata.CRSProjected, defaultGroundResolutionM},
+		{"infinite pixel size", geodata.GeoTransform{0, math.Inf(1), 0, 0, 0, -1}, geodata.CRSNone, defaultGroundResolutionM},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			info := geodata.Info{GeoTransform: tc.gt, CRS: geodata.CRS{Kind: tc.kind}}
+			if got := groundResolution(info); math.Abs(got-tc.want) > 1e-9 {
+				t.Errorf("groundResolution = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestGUITrainerConfig(t *testing.T) {
 	tr := &guiTrainer{}
 	d := tr.Defaults()
