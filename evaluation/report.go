@@ -141,8 +141,9 @@ func (w *reportWriter) summary() {
 	if cons.Mean >= consistencyTarget && cons.Mean-ctrl.Mean > 2*(cons.Std+ctrl.Std) {
 		verdict = "meets"
 	}
-	w.p("- Class consistency of generated views of held-out UC Merced patches: **%s**, against %s for the constant-condition control and %s for real held-out photos (the classifier's recall on them, a reference rather than a bound). The generator %s the target of at least %.2f, clearly above the control.\n",
-		fmtSpread(cons), fmtSpread(ctrl), fmtSpread(ceil), verdict, consistencyTarget)
+	w.p("- Class consistency of generated views of held-out UC Merced patches: **%s**, against %s for the constant-condition control. ", fmtSpread(cons), fmtSpread(ctrl))
+	w.p("Real held-out photos reach %s, the classifier's recall on them, a reference rather than a bound. ", fmtSpread(ceil))
+	w.p("The generator %s the target of at least %.2f, clearly above the control.\n", verdict, consistencyTarget)
 	if math.Abs(cons.Mean-ctrl.Mean) < 0.02 {
 		w.p("- The views do not follow the patch: consistency and control agree within 0.02, so the generator makes the same kind of view whatever its condition.\n")
 	}
@@ -189,10 +190,12 @@ func (w *reportWriter) quality() {
 	k := len(training.GroundClasses)
 	w.p("## 1. View quality\n\n")
 	w.p("### Ground-scene classifier\n\n")
-	w.p("A small convolutional network trained here, per seed, on the real photos' training split: %d photos (Intel scenes `train/` and %.0f %% of each Flickr folder, the split the training code uses), the %d ground classes of the training code, 64x64 px. ",
-		r.Counts.PhotosTrain, 100*(1-r.TestFraction), k)
-	w.p("Architecture: four blocks, each a space-to-depth(2) and a 3x3 convolution (%d, %d, %d and %d channels) with batch norm and LeakyReLU(0.2), then a spatial mean of the last 4x4 positions (the %d-d feature space used below) and a linear layer. ",
-		groundWidths[0], groundWidths[1], groundWidths[2], groundWidths[3], groundFeatureDim)
+	w.p("A small convolutional network trained here, per seed, on the %d ground classes of the training code at 64x64 px. ", k)
+	w.p("It learns from the real photos' training split: %d photos (Intel scenes `train/` and %.0f %% of each Flickr folder, the split the training code uses). ",
+		r.Counts.PhotosTrain, 100*(1-r.TestFraction))
+	w.p("Architecture: four blocks, each a space-to-depth(2) and a 3x3 convolution (%d, %d, %d and %d channels) with batch norm and LeakyReLU(0.2). ",
+		groundWidths[0], groundWidths[1], groundWidths[2], groundWidths[3])
+	w.p("A spatial mean of the last 4x4 positions gives the %d-d feature space used below, and a linear layer the class scores. ", groundFeatureDim)
 	w.p("Training: %d epochs of Adam at %g with a cosine decay, batch %d, random horizontal flips and translations of up to %d px. ",
 		r.GroundEpochs, groundLR, groundBatch, groundMaxShift)
 	w.p("The cross-entropy is weighted by inverse class frequency, because the Flickr-only classes road and field are ten times rarer than the others. ")
@@ -210,7 +213,8 @@ func (w *reportWriter) quality() {
 	w.p("\n\n")
 
 	w.p("### Class consistency\n\n")
-	w.p("The share of generated views of the %d held-out UC Merced patches (the training code's split; %d views each, noise seeded by the evaluation seed and the file name) that the ground classifier assigns to the ground class the patch's UC Merced class maps to. ", r.Counts.PatchesTest, viewsPer(q0))
+	w.p("The share of generated views that the ground classifier assigns to the ground class of their patch's UC Merced class. ")
+	w.p("The views are %d of each of the %d held-out UC Merced patches of the training code's split, with noise seeded by the evaluation seed and the file name. ", viewsPer(q0), r.Counts.PatchesTest)
 	w.p("The control feeds the same generator the mean condition of the training patches, with the same noise; it shows what the generator produces when it ignores the patch. ")
 	w.p("The real-photo reference is the classifier's recall on real held-out photos, weighted like the held-out patches: a generator whose views were real photos of the right class would score it. Generated views can score above it.\n\n")
 	w.p("| ground class | held-out patches | generated views | constant-condition control | real-photo reference |\n|---|---|---|---|---|\n")
@@ -239,7 +243,8 @@ func (w *reportWriter) quality() {
 	w.variants()
 
 	w.p("### Frechet distance in the classifier's feature space\n\n")
-	w.p("Per ground class, between Gaussians fitted to the 128-d features of two image sets (the FID formula, with this classifier in place of Inception): the generated views of the held-out patches of the class, or the control views of the same patches, against the held-out real photos of the class. ")
+	w.p("Per ground class, between Gaussians fitted to the 128-d features of two image sets: the FID formula, with this classifier in place of Inception. ")
+	w.p("The generated views of the held-out patches of the class, or the control views of the same patches, are compared with the held-out real photos of the class. ")
 	w.p("The reference is a random sample of as many real training photos of the class against the same held-out photos: the distance that real images reach. Distances from fewer than about 128 images are biased upwards; compare within a row.\n\n")
 	w.p("| ground class | generated views | held-out photos | generated | constant-condition control | real training photos (reference) |\n|---|---|---|---|---|---|\n")
 	for g := range k {
@@ -268,7 +273,8 @@ func (w *reportWriter) noiseScales() {
 	w.p("Each row feeds the same weights the same noise of the same held-out patches at another scale, so only the scale differs between rows. ")
 	w.p("A smaller scale keeps the noise nearer the centre of its distribution: the views of one patch vary less and look more typical of what the generator learned for the condition. ")
 	w.p("The mean Frechet distance averages the per-class distances of the table above over the ground classes that have one; it also grows when the views of a class vary less than its real photos. ")
-	w.p("The spread within a patch is the mean distance between the classifier features of two views of one patch, divided by the mean distance between two held-out real photos of its ground class (up to %d photos per class); 0 means that every view of a patch is the same.\n\n", spreadPhotos)
+	w.p("The spread within a patch compares two mean distances between classifier features: between two views of one patch, and between two held-out real photos of its ground class (up to %d photos per class). ", spreadPhotos)
+	w.p("It is their ratio, so 0 means that every view of a patch is the same.\n\n")
 	w.p("| noise scale | class consistency | built-up against natural only | mean Frechet distance | spread within a patch |\n|---|---|---|---|---|\n")
 	for i, row := range r.NoiseScales[0] {
 		get := func(f func(s scaleResult) float64) spread { return w.scaleSpread(i, f) }
@@ -307,9 +313,10 @@ func (w *reportWriter) noiseScaleSummary() {
 	cons := func(s scaleResult) float64 { return s.Consistency }
 	fid := func(s scaleResult) float64 { return s.MeanFID }
 	last := len(rows) - 1
-	w.p("- The same weights reach a class consistency of %s (mean Frechet distance %s) at noise scale %g and %s (%s) at noise scale %g; the shipped scale is %g (see Noise scale).\n",
+	w.p("- The same weights reach a class consistency of %s (mean Frechet distance %s) at noise scale %g and %s (%s) at noise scale %g. ",
 		fmtSpread(w.scaleSpread(0, cons)), fmtSpreadPlain(w.scaleSpread(0, fid)), rows[0].Scale,
-		fmtSpread(w.scaleSpread(last, cons)), fmtSpreadPlain(w.scaleSpread(last, fid)), rows[last].Scale, w.r.Set.NoiseScale())
+		fmtSpread(w.scaleSpread(last, cons)), fmtSpreadPlain(w.scaleSpread(last, fid)), rows[last].Scale)
+	w.p("The shipped scale is %g (see Noise scale).\n", w.r.Set.NoiseScale())
 }
 
 // variants compares the shipped generator with the paper-faithful
@@ -317,7 +324,9 @@ func (w *reportWriter) noiseScaleSummary() {
 func (w *reportWriter) variants() {
 	r := w.r
 	w.p("### Generator variants\n\n")
-	w.p("The same measurement for other generators, trained by the same code on the same data, with the shipped encoder unless the row says otherwise: the paper-faithful variant (the raw 100-d condition joined to the noise and tiled into the discriminator, no auxiliary ground-class head, no diversity term, no label smoothing) and the unconditional GAN (noise only). Views of the same held-out patches with the same noise, scored by the same classifiers.")
+	w.p("The same measurement for other generators, trained by the same code on the same data, with the shipped encoder unless the row says otherwise. ")
+	w.p("The paper-faithful variant joins the raw 100-d condition to the noise and tiles it into the discriminator, with no auxiliary ground-class head, no diversity term and no label smoothing. ")
+	w.p("The unconditional GAN takes noise only. All rows draw views of the same held-out patches with the same noise, scored by the same classifiers.")
 	for _, info := range []*setInfo{r.Paper, r.Unconditional} {
 		if info != nil && info.Training.Steps < r.Set.Training.Steps {
 			w.p(" A variant trained for fewer GAN steps than the shipped set (see the column) is at a disadvantage.")
@@ -361,8 +370,8 @@ func (w *reportWriter) copies() {
 		return
 	}
 	w.p("### Nearest training photos (copying check, seed 1)\n\n")
-	w.p("For %d generated views (view 0 of held-out patches spread over the split) and %d held-out real photos, the nearest of the %d training photos in pixels (RMS difference of values in [-1, 1]) and in the classifier's feature space (Euclidean). ",
-		len(c.Views), len(c.Real), w.r.Counts.PhotosTrain)
+	w.p("The queries are %d generated views (view 0 of held-out patches spread over the split) and %d held-out real photos. ", len(c.Views), len(c.Real))
+	w.p("For each, the table gives the nearest of the %d training photos in pixels (RMS difference of values in [-1, 1]) and in the classifier's feature space (Euclidean). ", w.r.Counts.PhotosTrain)
 	w.p("A generator that copied training photos would sit much nearer to them than unseen real photos do, and its views would look like their nearest photos on the sheet. ")
 	w.p("Pixel distances favour smooth images, which sit near the flattest training photos without copying them; the held-out photos after a 4x4 block average show how near mere smoothness gets.\n\n")
 	w.p("| queries | median pixel RMS to the nearest training photo | median feature distance to the nearest training photo |\n|---|---|---|\n")
@@ -408,12 +417,17 @@ func majoritySpread(lu *landUseResult, kind scoreKind) spread {
 func (w *reportWriter) landUse() {
 	w.p("## 2. Urban/rural: the paper's comparison\n\n")
 	w.p("Each feature set feeds a logistic regression written here (L2 penalty chosen from %v by 3-fold cross-validation on the training items, class weights inversely proportional to the class counts, L-BFGS). ", lambdas)
-	w.p("Every row runs twice: with the trained networks, and with the same pipeline on untrained networks (the architecture of the shipped set, or of the unconditional GAN in its row, randomly initialised by the training code with the evaluation seed, and a ground classifier before training). ")
+	w.p("Every row runs twice: with the trained networks, and with the same pipeline on untrained networks. ")
+	w.p("The untrained twin has the architecture of the shipped set (of the unconditional GAN in its row), initialised at random by the training code with the evaluation seed, and a ground classifier before training. ")
 	w.p("A feature set only shows what training added when it beats its untrained twin. Views: %d per item, averaged.\n\n", viewsPer(w.r.Quality[0]))
-	w.p("The interpolation baseline: a random %.0f %% of the training items each hold the ground classifier's features of one random real training photo of their item's ground class; every item takes the inverse-distance-weighted mean (power %d) of its %d nearest holders. ", 100*holderFraction, idwPower, idwNeighbours)
+	w.p("The interpolation baseline: a random %.0f %% of the training items each hold the ground classifier's features of one random real training photo of their item's ground class. ", 100*holderFraction)
+	w.p("Every item takes the inverse-distance-weighted mean (power %d) of its %d nearest holders. ", idwPower, idwNeighbours)
 	w.p("On Olinda, distances are between cell centres on the map. UC Merced patches have no position, so there the distances are between encoder conditions: the stand-in interpolates over overhead similarity instead of space.\n\n")
-	w.p("The paper's figures (Deng, Zhu and Newsam, SIGSPATIAL 2018) are accuracies for land-cover classes over a 71 km x 71 km square around London, with Geograph photos taken at those places and the UK Land Cover Map as truth. ")
-	w.p("Here the photos come from other places than the overhead images (pairing by class only), UC Merced patches are US orthophotos at about 1.2 m, Olinda is a 30 m Landsat scene with IBGE census tracts as truth, and we report balanced accuracy, because most cells are urban and plain accuracy rewards the majority class.\n\n")
+	w.p("The paper's figures (Deng, Zhu and Newsam, SIGSPATIAL 2018) are accuracies for land-cover classes over a 71 km x 71 km square around London. ")
+	w.p("Its ground photos come from Geograph, taken at those places, and its truth is the UK Land Cover Map. ")
+	w.p("Here the photos come from other places than the overhead images, paired by class only. ")
+	w.p("UC Merced patches are US orthophotos at about 1.2 m, and Olinda is a 30 m Landsat scene with IBGE census tracts as truth. ")
+	w.p("We report balanced accuracy, because most cells are urban and plain accuracy rewards the majority class.\n\n")
 	if w.r.Unconditional == nil {
 		w.p("The unconditional GAN's row is missing: no unconditional model set was found (the training code's `ucmerced-1.2m-unconditional` config exports one to `runs/sets/`; pass it with `--unconditional`).\n\n")
 	}
@@ -425,8 +439,10 @@ func (w *reportWriter) landUse() {
 func (w *reportWriter) landUseTable(lu *landUseResult) {
 	w.p("### %s\n\n", lu.Name)
 	if lu.Name == "Olinda" {
-		w.p("Landsat 7 ETM+ bands 3, 2, 1 with the map's 2-98 %% stretch, cut into %d m cells of the project grid; a cell is labelled when IBGE tracts cover at least half of it, with their majority class, and is used when its patch lies wholly inside the scene. ", olindaCellSizeM)
-		w.p("The split holds out whole blocks of %dx%d cells, about %.0f %% of the cells, shuffled per seed until the held-out blocks contain %.0f %% to 50 %% of each class's cells; the folds of the cross-validation are blocks too. Model set: `%s`", olindaBlockCells, olindaBlockCells, 100*olindaTestFraction, 100*olindaMinClassShare, w.r.OlindaSet.Name)
+		w.p("Landsat 7 ETM+ bands 3, 2, 1 with the map's 2-98 %% stretch, cut into %d m cells of the project grid. ", olindaCellSizeM)
+		w.p("A cell is labelled with the majority class of the IBGE tracts when they cover at least half of it, and is used when its patch lies wholly inside the scene. ")
+		w.p("The split holds out whole blocks of %dx%d cells, about %.0f %% of the cells. ", olindaBlockCells, olindaBlockCells, 100*olindaTestFraction)
+		w.p("The blocks are shuffled per seed until the held-out blocks contain %.0f %% to 50 %% of each class's cells, and the folds of the cross-validation are blocks too. Model set: `%s`", 100*olindaMinClassShare, w.r.OlindaSet.Name)
 		if w.r.OlindaSet.Name == w.r.Set.Name {
 			w.p(", the UC Merced set, because no Olinda set was found: its encoder sees 500 m cells at 7.8 m per pixel instead of the 1.2 m it was trained on")
 		}
@@ -434,11 +450,15 @@ func (w *reportWriter) landUseTable(lu *landUseResult) {
 	} else {
 		w.p("The held-out UC Merced patches of the training code's split and ")
 		if w.r.LandUsePerClass > 0 {
-			w.p("the first %d training patches of each class in file order (of %d training patches; the cap bounds the generation time)", w.r.LandUsePerClass, w.r.Counts.PatchesTrain)
+			w.p("the first %d training patches of each class in file order, of %d training patches", w.r.LandUsePerClass, w.r.Counts.PatchesTrain)
 		} else {
 			w.p("all %d training patches", w.r.Counts.PatchesTrain)
 		}
-		w.p(", urban or rural by the class mapping of the model card.\n\n")
+		w.p(", urban or rural by the class mapping of the model card. ")
+		if w.r.LandUsePerClass > 0 {
+			w.p("The cap on training patches bounds the generation time.")
+		}
+		w.p("\n\n")
 	}
 	w.p("| split | urban | rural |\n|---|---|---|\n")
 	for i, c := range lu.Splits {
