@@ -53,7 +53,7 @@ func (r *runner) modelCard(exported []exportedModel) string {
 		c.LR, c.Beta1, c.Beta2, c.BatchSize, c.Seed, c.EncoderEpochs, c.EncoderLR, schedule)
 	fmt.Fprintf(&b, "- %s\n", encoderTrainingText(c))
 	fmt.Fprintf(&b, "- Trained steps: encoder %d, GAN %d (of %d epochs planned), classifier %d.\n", r.st.EncoderSteps, r.st.GANSteps, c.GANEpochs, c.ClassifierSteps)
-	fmt.Fprintf(&b, "- Training time %s (wall clock, resumed runs included; an encoder taken over with `encoder_from` was trained, and timed, in its own run) on %s, with GoMLX v0.28.2 on its ONNX Runtime backend.\n\n",
+	fmt.Fprintf(&b, "- Training time %s of wall clock, resumed runs included, on %s. An encoder taken over with `encoder_from` was trained, and timed, in its own run.\n\n",
 		r.elapsed().Round(time.Second), hardware())
 
 	b.WriteString("## Metrics (held-out data)\n\n")
