@@ -45,7 +45,14 @@ func exportGeoTIFF(ctx context.Context, path string, r *Result, opts ExportOptio
 		for i, c := range r.Classes {
 			names[i] = c.Name
 		}
-		return setCategoryNames(temp, 1, names)
+		if err := setCategoryNames(temp, 1, names); err != nil {
+			return err
+		}
+		// GDAL 3.6 reads the second sample of a palette TIFF as alpha,
+		// which GIS software draws as transparency.
+		// NOTE: the grey interpretation lives in the .aux.xml sidecar, as
+		// the category names do; a reader that ignores it still sees alpha.
+		return setGrey(temp, 2)
 	})
 }
 

@@ -119,12 +119,27 @@ func TestExportGeoTIFFReadBack(t *testing.T) {
 	if len(ct.Entries) < 2 || ct.Entries[0] != [4]int16{230, 60, 40, 255} || ct.Entries[1] != [4]int16{60, 170, 60, 255} {
 		t.Errorf("colour table starts %v, want the class colours", ct.Entries[:2])
 	}
+	if ci := colorInterpOf(t, path, 2); ci != "Gray" {
+		t.Errorf("probability band interpretation = %s, want Gray (not Alpha, which GIS software draws as transparency)", ci)
+	}
 	if scale := bands[1].Structure().Scale; scale != 0.01 {
 		t.Errorf("probability band scale = %v, want 0.01", scale)
 	}
 	if names := CategoryNames(path, 1); len(names) != 2 || names[0] != "urban" || names[1] != "rural" {
 		t.Errorf("category names = %v, want [urban rural]", names)
 	}
+}
+
+// colorInterpOf returns the colour interpretation of a band (1-based) of
+// the raster at path as Open reports it, with the .aux.xml applied.
+func colorInterpOf(t *testing.T, path string, band int) string {
+	t.Helper()
+	ds, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	return ds.Info().Bands[band-1].ColorInterp
 }
 
 func epsgOf(t *testing.T, sr *godal.SpatialRef) int {

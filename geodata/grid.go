@@ -158,7 +158,7 @@ func (g *Grid) setLocalCRS(why string) error {
 	g.sameCRS, g.localCRS = true, true
 	g.cellSize = g.cellSizeM
 	g.gridName = "scene coordinates"
-	g.note = fmt.Sprintf("%s: grid cells are %g scene units, taken as metres; cells have no longitude/latitude.", why, g.cellSize)
+	g.note = fmt.Sprintf("%s, so its true pixel size is unknown. One scene unit is taken as one metre, grid cells are %g units wide, and cells have no longitude/latitude.", why, g.cellSize)
 	return nil
 }
 

@@ -406,8 +406,12 @@ func (p *CellPanel) applySeedEntry() {
 		return
 	}
 	seed, err := strconv.ParseInt(strings.TrimSpace(p.seedEntry.Text), 10, 64)
-	if err != nil {
-		p.status.SetText(fmt.Sprintf("Seed %q is not a whole number; type digits only, then press Enter.", p.seedEntry.Text))
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		p.status.SetText(fmt.Sprintf("Seed %q is out of range; type a whole number from %d to %d, then press Enter.", p.seedEntry.Text, math.MinInt64, math.MaxInt64))
+		return
+	case err != nil:
+		p.status.SetText(fmt.Sprintf("Seed %q is not a whole number; type digits, with a leading minus sign for a negative seed, then press Enter.", p.seedEntry.Text))
 		return
 	}
 	p.show(*p.cell, p.at, seed)

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 
 	"github.com/downthere/downthere/models"
 )
@@ -36,11 +37,11 @@ type Project struct {
 	Grid   ProjectGrid           `json:"grid"`
 	Layers map[string]LayerStyle `json:"layers"`
 
-	SelectedCells []string         `json:"selected_cells,omitempty"`
+	SelectedCells []string `json:"selected_cells,omitempty"`
 	// ShownCell is the cell on the cell panel and the point clicked in it.
-	ShownCell *ProjectClick `json:"shown_cell,omitempty"`
-	ModelSet      string           `json:"model_set,omitempty"`
-	Seeds         map[string]int64 `json:"seeds,omitempty"`
+	ShownCell *ProjectClick    `json:"shown_cell,omitempty"`
+	ModelSet  string           `json:"model_set,omitempty"`
+	Seeds     map[string]int64 `json:"seeds,omitempty"`
 
 	// ViewVariety is the cell panel's variety (see ViewRequest.Variety);
 	// 0 or absent follows the model set's default.
@@ -91,13 +92,13 @@ func (p *Project) Validate() error {
 	}
 	v := p.View
 	if !(v.UnitsPerPixel > 0) || !finite(v.UnitsPerPixel) || !finite(v.CenterX) || !finite(v.CenterY) {
-		problems = append(problems, fmt.Sprintf("view %+v needs a finite centre and units_per_pixel > 0", v))
+		problems = append(problems, fmt.Sprintf("view needs a finite center_x and center_y and units_per_pixel > 0, got center_x %g, center_y %g, units_per_pixel %g", v.CenterX, v.CenterY, v.UnitsPerPixel))
 	}
 	if p.Grid.CellWidth < 0 || p.Grid.CellHeight < 0 {
 		problems = append(problems, fmt.Sprintf("grid cell size %gx%g is negative", p.Grid.CellWidth, p.Grid.CellHeight))
 	}
 	if c := p.ShownCell; c != nil && (c.Cell == "" || !finite(c.X) || !finite(c.Y)) {
-		problems = append(problems, fmt.Sprintf("shown_cell %+v needs a cell id and a finite x and y", *c))
+		problems = append(problems, fmt.Sprintf("shown_cell needs a cell id and a finite x and y, got cell %q, x %g, y %g; remove shown_cell to show the last selected cell", c.Cell, c.X, c.Y))
 	}
 	if !ValidVariety(p.ViewVariety) {
 		problems = append(problems, fmt.Sprintf("view_variety %g is not between %g and 1 (0 or absent uses the model set's default)", p.ViewVariety, MinVariety))
@@ -177,8 +178,7 @@ func LoadProject(path string) (Project, error) {
 	if err := models.DecodeStrictJSON(data, &p); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return Project{}, fmt.Errorf("project %s: field %s is a JSON %s, expected a %s; correct or remove it: %w",
-				path, typeErr.Field, typeErr.Value, jsonKind(typeErr.Type), err)
+			return Project{}, fieldTypeError(path, typeErr)
 		}
 		return Project{}, fmt.Errorf("project %s is not a valid project file: %w", path, err)
 	}
@@ -194,6 +194,21 @@ func LoadProject(path string) (Project, error) {
 		p.Photos.Path = resolveFrom(dir, p.Photos.Path)
 	}
 	return p, nil
+}
+
+// fieldTypeError describes a project field whose JSON value does not fit
+// its Go type, in JSON terms.
+func fieldTypeError(path string, e *json.UnmarshalTypeError) error {
+	want := jsonKind(e.Type)
+	if want == "number" && strings.HasPrefix(e.Value, "number") {
+		return fmt.Errorf("project %s: field %s holds the %s, which is out of range for that field; correct or remove it",
+			path, e.Field, e.Value)
+	}
+	article := "a"
+	if want == "object" || want == "array" {
+		article = "an"
+	}
+	return fmt.Errorf("project %s: field %s is a JSON %s, expected %s %s; correct or remove it", path, e.Field, e.Value, article, want)
 }
 
 // jsonKind names the JSON type that decodes into t.

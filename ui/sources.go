@@ -116,7 +116,10 @@ type Class struct {
 // CellResult holds the classifier output for one cell.
 type CellResult struct {
 	Cell  Cell
-	Probs []float32 // one probability per class, summing to about 1
+	Probs []float32 // one probability per class, summing to about 1; empty for a cell skipped as nodata
+
+	// NoDataFraction is the share of the cell's patch without data, 0..1.
+	NoDataFraction float64
 }
 
 // Best returns the index of the most probable class and its probability,

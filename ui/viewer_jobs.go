@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -324,10 +325,13 @@ func (v *Viewer) LoadProject(path string) {
 	}
 	go func() {
 		var warnings []string
-		for _, ref := range []*DataRef{&p.Imagery, p.Labels} {
-			if ref == nil {
-				continue
-			}
+		paths.Labels = optionalLayer(path, "labels", paths.Labels, &warnings)
+		paths.Photos = optionalLayer(path, "photos", paths.Photos, &warnings)
+		refs := []*DataRef{&p.Imagery}
+		if paths.Labels != "" {
+			refs = append(refs, p.Labels)
+		}
+		for _, ref := range refs {
 			w, err := CheckRef(*ref)
 			if err != nil {
 				warnings = append(warnings, err.Error())
@@ -337,18 +341,36 @@ func (v *Viewer) LoadProject(path string) {
 		}
 		doOnUI(func() {
 			v.OpenScene(paths, OpenOptions{CellSize: p.Grid.CellWidth}, func(s *Scene) {
-				v.restoreProject(p, s)
+				if note := v.restoreProject(p, s); note != "" {
+					warnings = append(warnings, note)
+				}
 				if len(warnings) > 0 {
-					dialog.ShowInformation("Project data changed", strings.Join(warnings, "\n"), v.win)
+					dialog.ShowInformation("Project opened with warnings", strings.Join(warnings, "\n"), v.win)
 				}
 			})
 		})
 	}()
 }
 
+// optionalLayer returns the path of a project's optional layer (field
+// labels or photos), or "" with a warning when it no longer exists, so that
+// the project opens without it.
+func optionalLayer(project, field, path string, warnings *[]string) string {
+	if path == "" {
+		return ""
+	}
+	if _, err := os.Stat(path); err != nil {
+		*warnings = append(*warnings, fmt.Sprintf("The %s layer %s of project %s could not be read (%v), so the project opens without it. Open the layer again with File > Open, or correct %s.path in the project file.",
+			field, path, project, err, field))
+		return ""
+	}
+	return path
+}
+
 // restoreProject applies a project's view, styles, seeds and selection to
-// the freshly opened scene s.
-func (v *Viewer) restoreProject(p Project, s *Scene) {
+// the freshly opened scene s. It returns a note for the user when the
+// project's shown cell could not be restored, or "".
+func (v *Viewer) restoreProject(p Project, s *Scene) string {
 	for name, st := range p.Layers {
 		if id := layerByName(name); id >= 0 {
 			v.Map.SetLayerStyle(id, st)
@@ -370,18 +392,25 @@ func (v *Viewer) restoreProject(p Project, s *Scene) {
 			last = &cell
 		}
 	}
-	v.restoreShownCell(p.ShownCell, s.Grid, last)
+	return v.restoreShownCell(p.ShownCell, s.Grid, last)
 }
 
 // restoreShownCell shows the project's shown cell at its clicked point,
 // or, when the project has none that lies on the grid, the last selected
-// cell at its centre.
-func (v *Viewer) restoreShownCell(c *ProjectClick, g Grid, last *Cell) {
+// cell at its centre. It returns a note when the project named a shown
+// cell that could not be shown.
+func (v *Viewer) restoreShownCell(c *ProjectClick, g Grid, last *Cell) string {
+	var note string
 	if c != nil {
 		at := MapPoint{X: c.X, Y: c.Y}
-		if cell, ok := cellByID(g, c.Cell); ok && cell.Bounds.Contains(at) {
+		cell, ok := cellByID(g, c.Cell)
+		if ok && cell.Bounds.Contains(at) {
 			v.cellTapped(cell, at)
-			return
+			return ""
+		}
+		note = fmt.Sprintf("The project's shown cell %s is not a cell of this grid, so it was not restored.", c.Cell)
+		if ok {
+			note = fmt.Sprintf("The project's clicked point x %g, y %g lies outside its shown cell %s, so the cell was not restored.", c.X, c.Y, c.Cell)
 		}
 	}
 	if last != nil {
@@ -389,6 +418,7 @@ func (v *Viewer) restoreShownCell(c *ProjectClick, g Grid, last *Cell) {
 		v.selected = appendUnique(v.selected, last.ID)
 		v.Cells.ShowCellCentre(*last)
 	}
+	return note
 }
 
 // cellByID finds a cell by its id with a scan of the grid, which takes

@@ -123,6 +123,47 @@ func TestCellPanelShowsGeneratedViews(t *testing.T) {
 	}
 }
 
+func TestSeedEntryRejectsBadSeeds(t *testing.T) {
+	v, grid := testViewer(t, &seedGenerator{}, nil)
+	cell := grid.Cell(2, 2)
+	onUI(func() { v.cellTapped(cell, cell.Bounds.Center()) })
+	tests := []struct {
+		text string
+		want string
+	}{
+		{"abc", "is not a whole number"},
+		{"99999999999999999999", "is out of range"},
+		{"1.5", "is not a whole number"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.text, func(t *testing.T) {
+			var status string
+			var seed int64
+			onUI(func() {
+				v.Cells.seedEntry.SetText(tc.text)
+				v.Cells.applySeedEntry()
+				status, seed = v.Cells.status.Text, v.Cells.Seed()
+			})
+			if !strings.Contains(status, tc.want) {
+				t.Errorf("status %q, want it to contain %q", status, tc.want)
+			}
+			if seed != DefaultSeed(cell.ID) {
+				t.Errorf("seed changed to %d after a rejected entry", seed)
+			}
+		})
+	}
+
+	var seed int64
+	onUI(func() {
+		v.Cells.seedEntry.SetText("-7")
+		v.Cells.applySeedEntry()
+		seed = v.Cells.Seed()
+	})
+	if seed != -7 {
+		t.Errorf("seed = %d after entering -7", seed)
+	}
+}
+
 func countReady(imgs []image.Image) int {
 	n := 0
 	for _, img := range imgs {
@@ -528,6 +569,8 @@ func TestLoadProjectRejectsBadFiles(t *testing.T) {
 		{"zero scale", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":0}}`, "units_per_pixel > 0"},
 		{"variety as text", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"view_variety":"abc"}`, "field view_variety is a JSON string, expected a number"},
 		{"variety above one", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"view_variety":2}`, "view_variety 2 is not between 0.1 and 1"},
+		{"shown cell as text", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"shown_cell":"E1"}`, "field shown_cell is a JSON string, expected an object"},
+		{"huge coordinate", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"shown_cell":{"cell":"E1","x":1e999,"y":0}}`, "holds the number 1e999, which is out of range"},
 		{"shown cell without id", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"shown_cell":{"cell":"","x":1,"y":2}}`, "shown_cell"},
 		{"bad layer", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"layers":{"Roads":{"Visible":true,"Opacity":1}}}`, `unknown layer "Roads"`},
 	}
@@ -729,20 +772,7 @@ func TestViewerRestoresProject(t *testing.T) {
 		t.Error("project has no sha256 of the imagery")
 	}
 
-	w, _ := testViewer(t, &seedGenerator{}, nil)
-	opened := make(chan error, 1)
-	onUI(func() {
-		w.OnSceneOpened = func(err error) { opened <- err }
-		w.LoadProject(path)
-	})
-	select {
-	case err := <-opened:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("project did not open within 5 s")
-	}
+	w := viewerWithProject(t, path)
 	waitFor(t, "restored cell", func() bool { return w.Cells.Cell() != nil })
 	var center MapPoint
 	var scale float64
@@ -767,6 +797,58 @@ func TestViewerRestoresProject(t *testing.T) {
 	}
 }
 
+// viewerWithProject returns a new test viewer with the project at path
+// opened in it.
+func viewerWithProject(t *testing.T, path string) *Viewer {
+	t.Helper()
+	w, _ := testViewer(t, &seedGenerator{}, nil)
+	opened := make(chan error, 1)
+	onUI(func() {
+		w.OnSceneOpened = func(err error) { opened <- err }
+		w.LoadProject(path)
+	})
+	select {
+	case err := <-opened:
+		if err != nil {
+			t.Fatalf("open project %s: %v", path, err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("project %s did not open within 5 s", path)
+	}
+	return w
+}
+
+func TestViewerOpensProjectWithoutMissingLabels(t *testing.T) {
+	v, _ := testViewer(t, &seedGenerator{}, nil)
+	var p Project
+	var err error
+	onUI(func() { p, err = v.Project() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	p.Labels = &DataRef{Path: filepath.Join(dir, "gone.shp")}
+	path := filepath.Join(dir, "p.json")
+	if err := SaveProject(path, p); err != nil {
+		t.Fatal(err)
+	}
+
+	var warnings []string
+	if got := optionalLayer(path, "labels", filepath.Join(dir, "gone.shp"), &warnings); got != "" {
+		t.Errorf("optionalLayer kept the missing layer %q", got)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "gone.shp") || !strings.Contains(warnings[0], "labels.path") {
+		t.Errorf("warnings %q, want one naming the file and labels.path", warnings)
+	}
+
+	w := viewerWithProject(t, path)
+	onUI(func() {
+		if s := w.Map.Scene(); s == nil || s.Labels != nil {
+			t.Errorf("scene %v, want one without labels", s)
+		}
+	})
+}
+
 func TestViewerRestoresCellWithoutClickedPoint(t *testing.T) {
 	v, grid := testViewer(t, &seedGenerator{}, nil)
 	cell := grid.Cell(3, 4)
@@ -785,15 +867,7 @@ func TestViewerRestoresCellWithoutClickedPoint(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	w, _ := testViewer(t, &seedGenerator{}, nil)
-	opened := make(chan error, 1)
-	onUI(func() {
-		w.OnSceneOpened = func(err error) { opened <- err }
-		w.LoadProject(path)
-	})
-	if err := <-opened; err != nil {
-		t.Fatal(err)
-	}
+	w := viewerWithProject(t, path)
 	waitFor(t, "restored cell", func() bool { return w.Cells.Cell() != nil })
 	onUI(func() {
 		if w.Cells.Cell().ID != cell.ID {

@@ -25,6 +25,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	flags := addRuntimeFlags(fs)
+	fs.Lookup("models").Usage = "model set folder (the one holding set.json) measured on UC Merced (default models/sets/ucmerced-1.2m)"
 	olindaModels := fs.String("olinda-models", "models/sets/olinda-landsat-30m", "model set used on the Olinda cells; when the folder has no set.json, the --models set is used")
 	unconditional := fs.String("unconditional", "runs/sets/ucmerced-1.2m-unconditional", "unconditional GAN set for the paper's baseline; its row is reported missing when the folder has no set.json")
 	paper := fs.String("paper", "runs/sets/ucmerced-1.2m-paper", "paper-faithful generator variant compared by class consistency; its row is reported missing when the folder has no set.json")

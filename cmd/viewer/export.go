@@ -141,7 +141,8 @@ func exportScene(ctx context.Context, f *exportFlags, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "export: model set %s %s on %s, patch %d px at %g m\n", ms.Name(), ms.Spec().Version, ms.Provider(), m.spec.Size, m.spec.GroundResolutionM)
+	fmt.Fprintf(stderr, "export: model set %s %s on %s, trained on %g m pixels; each cell is read as one patch of %d x %d px\n",
+		ms.Name(), ms.Spec().Version, ms.Provider(), m.trainedResM, m.spec.Size, m.spec.Size)
 
 	g, labels, err := exportGrid(ctx, f, ds, m, stderr)
 	if err != nil {
@@ -337,7 +338,7 @@ func exportProvenance(f *exportFlags, m *guiModels, g *geodata.Grid) (*geodata.P
 		"views_per_cell":  m.views,
 		"seed":            "fnv-1a of the cell id (ui.DefaultSeed)",
 		"patch_size_px":   m.spec.Size,
-		"patch_res_m":     m.spec.GroundResolutionM,
+		"patch_res_m":     m.patchResolution(g.CellSizeM()),
 		"provider":        m.ms.Provider().String(),
 	}
 	if f.labels != "" {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -155,6 +156,11 @@ type guiApp struct {
 
 	reg        *inference.Registry
 	ortVersion string
+
+	// chosenModels is set once the user picks the model set, with --models
+	// or from the training tab; until then each opened raster gets the
+	// shipped set nearest its ground resolution.
+	chosenModels atomic.Bool
 }
 
 func newGUIApp(flags *runtimeFlags, log *slog.Logger) *guiApp {
@@ -282,8 +288,38 @@ func (g *guiApp) useModels(dir string) (ui.Models, error) {
 	if err != nil {
 		return ui.Models{}, err
 	}
+	g.chosenModels.Store(true)
 	g.log.Info("models switched", "set", m.Status.ModelSet, "hash", m.Status.ModelHash, "dir", dir)
 	return m, nil
+}
+
+// modelsForScene returns the model set for a raster of resM metres per
+// pixel that is being opened. Unless the user chose a set, it switches to
+// the shipped set nearest resM when another set is loaded, and hands the
+// new set to the viewer before the scene is shown.
+func (g *guiApp) modelsForScene(resM float64) *guiModels {
+	cur := g.slot.get()
+	if g.reg == nil || g.flags.models != "" || g.chosenModels.Load() {
+		return cur
+	}
+	info, err := inference.ClosestShippedSet(resM)
+	if err != nil {
+		g.log.Warn("no shipped model set for the scene", "resolution_m", resM, "err", err)
+		return cur
+	}
+	if cur != nil && cur.ms.Source() == info.Source {
+		return cur
+	}
+	m, err := g.loadSet(info)
+	if err != nil {
+		g.log.Error("switch models for the scene", "set", info.Source, "err", err)
+		return cur
+	}
+	g.log.Info("models switched", "set", m.Status.ModelSet, "hash", m.Status.ModelHash, "source", info.Source, "scene_resolution_m", resM)
+	if g.viewer != nil {
+		fyne.Do(func() { g.viewer.SetModels(m) })
+	}
+	return g.slot.get()
 }
 
 // sceneGroundResolution returns the ground resolution of a raster in
@@ -323,8 +359,8 @@ func groundResolution(info geodata.Info) float64 {
 // openScene opens a raster with a grid whose cells match the model set.
 func (g *guiApp) openScene(ctx context.Context, path string, opt ui.OpenOptions) (*ui.Scene, error) {
 	start := time.Now()
-	models := g.slot.get()
 	resM := sceneGroundResolution(path)
+	models := g.modelsForScene(resM)
 	cellSize := opt.CellSize
 	if !(cellSize > 0) {
 		cellSize = cellSizeForScene(models, resM)

@@ -69,9 +69,9 @@ func resultOf(g *geodata.Grid, req ui.ExportRequest) *geodata.Result {
 		if !g.Contains(c) {
 			continue
 		}
-		cr := geodata.CellResult{Status: geodata.CellNoData}
+		cr := geodata.CellResult{Status: geodata.CellNoData, NoDataFraction: r.NoDataFraction}
 		if len(r.Probs) > 0 {
-			cr = geodata.CellResult{Status: geodata.CellClassified, Probs: r.Probs}
+			cr.Status, cr.Probs = geodata.CellClassified, r.Probs
 		}
 		res.Cells[g.Index(c)] = cr
 	}
@@ -97,7 +97,7 @@ func (e *guiExporter) provenance(gs *guiScene) (*geodata.Provenance, error) {
 			"views_per_cell":  m.views,
 			"seed":            "fnv-1a of the cell id (ui.DefaultSeed)",
 			"patch_size_px":   m.spec.Size,
-			"patch_res_m":     m.spec.GroundResolutionM,
+			"patch_res_m":     m.patchResolution(gs.grid.CellSizeM()),
 			"provider":        m.ms.Provider().String(),
 			"max_nodata_frac": geodata.DefaultMaxNoDataFraction,
 		}

@@ -186,7 +186,7 @@ func (m *guiModels) Classify(ctx context.Context, scene *ui.Scene, cells []ui.Ce
 		Cells: list,
 		OnBatch: func(done []geodata.Cell, results []geodata.CellResult) {
 			for i, c := range done {
-				emit(ui.CellResult{Cell: byCell[c], Probs: results[i].Probs})
+				emit(ui.CellResult{Cell: byCell[c], Probs: results[i].Probs, NoDataFraction: results[i].NoDataFraction})
 			}
 		},
 	})
@@ -341,6 +341,16 @@ func niceCeil(v float64) float64 {
 		}
 	}
 	return 10 * p
+}
+
+// patchResolution returns the ground size in metres of one patch pixel
+// on a grid of cellM-metre cells: the patch covers the whole cell unless
+// the patch spec fixes its resolution.
+func (m *guiModels) patchResolution(cellM float64) float64 {
+	if m.spec.GroundResolutionM > 0 {
+		return m.spec.GroundResolutionM
+	}
+	return cellM / float64(m.spec.Size)
 }
 
 // resolutionNote warns when a scene's pixels differ from the model set's

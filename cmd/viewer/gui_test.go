@@ -466,6 +466,54 @@ func TestGUIExporterWritesGeoJSON(t *testing.T) {
 	}
 }
 
+func TestGUIOpenSceneSwitchesToNearestSet(t *testing.T) {
+	m := testModels(t)
+	g := &guiApp{flags: &runtimeFlags{provider: "cpu"}, log: discardLogger(), reg: m.reg}
+	g.slot.set(m)
+
+	if got := g.modelsForScene(1.0); got.ms.Name() != "ucmerced-1.2m" {
+		t.Fatalf("a 1 m scene got model set %s, want ucmerced-1.2m", got.ms.Name())
+	}
+	if got := g.modelsForScene(28.5); got.ms.Name() != "olinda-landsat-30m" {
+		t.Errorf("a 28.5 m scene got model set %s, want olinda-landsat-30m", got.ms.Name())
+	}
+
+	g.chosenModels.Store(true)
+	if got := g.modelsForScene(1.0); got.ms.Name() != "olinda-landsat-30m" {
+		t.Errorf("after the user chose a set, a 1 m scene switched to %s", got.ms.Name())
+	}
+	g.chosenModels.Store(false)
+	g.flags.models = testSetDir
+	if got := g.modelsForScene(1.0); got.ms.Name() != "olinda-landsat-30m" {
+		t.Errorf("with --models, a 1 m scene switched to %s", got.ms.Name())
+	}
+}
+
+func TestGUIExportKeepsNoDataFraction(t *testing.T) {
+	gs, _ := openOlinda(t)
+	gg := guiGrid{gs.grid}
+	classes := []ui.Class{{Name: "urban"}, {Name: "rural"}}
+	req := ui.ExportRequest{Classes: classes, Results: []ui.CellResult{
+		{Cell: gg.Cell(0, 0), NoDataFraction: 0.78},
+		{Cell: gg.Cell(1, 0), Probs: []float32{0.9, 0.1}, NoDataFraction: 0.25},
+	}}
+	res := resultOf(gs.grid, req)
+	tests := []struct {
+		col        int
+		wantStatus geodata.CellStatus
+		wantNoData float64
+	}{
+		{0, geodata.CellNoData, 0.78},
+		{1, geodata.CellClassified, 0.25},
+	}
+	for _, tc := range tests {
+		cr := res.Cell(geodata.Cell{Row: 0, Col: tc.col})
+		if cr.Status != tc.wantStatus || cr.NoDataFraction != tc.wantNoData {
+			t.Errorf("cell (%d, 0): status %v, nodata fraction %v; want %v, %v", tc.col, cr.Status, cr.NoDataFraction, tc.wantStatus, tc.wantNoData)
+		}
+	}
+}
+
 func TestGUIViewerShowsDefaultScene(t *testing.T) {
 	m := testModels(t)
 	files := olindaFiles(t)
