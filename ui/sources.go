@@ -19,7 +19,8 @@ type SourceInfo struct {
 	// has none.
 	CRS string
 
-	// Units names the map units: "m", "deg" or "px".
+	// Units names the map units: "m", "deg", or "units" for scene units
+	// of a raster without a CRS.
 	Units string
 
 	// PixelSize is the native ground resolution in map units per raster

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -156,7 +157,17 @@ func formatProvider(rs RuntimeStatus) string {
 	if rs.Reason == "" {
 		return "Runs on " + rs.Provider
 	}
-	return fmt.Sprintf("Runs on %s (%s requested: %s)", rs.Provider, rs.Requested, rs.Reason)
+	return fmt.Sprintf("Runs on %s (%s requested: %s)", rs.Provider, rs.Requested, shortReason(rs.Reason))
+}
+
+// shortReason returns the first clause of a provider fallback reason, up
+// to its first colon, so that the status bar keeps to one line; the log
+// and `viewer runtime` give the whole reason.
+func shortReason(reason string) string {
+	if i := strings.Index(reason, ":"); i > 0 {
+		return reason[:i] + "; see the log for why"
+	}
+	return reason
 }
 
 func formatModelSet(rs RuntimeStatus) string {

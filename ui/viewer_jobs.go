@@ -131,7 +131,7 @@ func (v *Viewer) showExportDialog() {
 	}
 
 	pathEntry := widget.NewEntry()
-	base := strings.TrimSuffix(scene.Source.Info().Path, filepath.Ext(scene.Source.Info().Path)) + "_landuse"
+	base := exportBase(scene.Source.Info().Path)
 	sel := widget.NewSelect(names, func(name string) {
 		if f, ok := formatByName(formats, name); ok {
 			pathEntry.SetText(base + f.Ext)
@@ -165,10 +165,40 @@ func (v *Viewer) showExportDialog() {
 			return
 		}
 		f, _ := formatByName(formats, sel.Selected)
-		v.Export(f, strings.TrimSpace(pathEntry.Text))
+		path := strings.TrimSpace(pathEntry.Text)
+		v.confirmOverwrite(path, func() { v.Export(f, path) })
 	}, v.win)
 	d.Resize(fyne.NewSize(620, 300))
 	d.Show()
+}
+
+// exportBase returns the export file name without extension proposed for
+// a scene: <scene>_landuse beside the scene, or in the home folder when the
+// scene lies in the user's cache folder (the extracted default scene).
+func exportBase(scenePath string) string {
+	base := strings.TrimSuffix(scenePath, filepath.Ext(scenePath)) + "_landuse"
+	cache, err := os.UserCacheDir()
+	if err != nil || !strings.HasPrefix(scenePath, cache+string(filepath.Separator)) {
+		return base
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, filepath.Base(base))
+	}
+	return base
+}
+
+// confirmOverwrite runs then at once when path does not exist, and after
+// the user agrees to replace the file when it does.
+func (v *Viewer) confirmOverwrite(path string, then func()) {
+	if _, err := os.Stat(path); err != nil {
+		then()
+		return
+	}
+	dialog.ShowConfirm("Replace file?", fmt.Sprintf("%s already exists. Replace it?", path), func(ok bool) {
+		if ok {
+			then()
+		}
+	}, v.win)
 }
 
 func formatByName(formats []ExportFormat, name string) (ExportFormat, bool) {

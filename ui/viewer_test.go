@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -921,4 +922,51 @@ func TestCellPanelSaysWhyNotClassified(t *testing.T) {
 		return strings.Contains(strings.Join(v.Cells.ProbabilityTexts(), " "), "outside the raster or is nodata")
 	})
 	v.Cells.WaitBackground()
+}
+
+func TestExportBase(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
+	tests := []struct {
+		scene, want string
+	}{
+		{"/data/olinda.tif", "/data/olinda_landuse"},
+		{filepath.Join(home, ".cache", "downthere", "olinda", "L7_ETMs.tif"), filepath.Join(home, "L7_ETMs_landuse")},
+	}
+	for _, tc := range tests {
+		if got := exportBase(tc.scene); got != tc.want {
+			t.Errorf("exportBase(%s) = %s, want %s", tc.scene, got, tc.want)
+		}
+	}
+}
+
+func TestConfirmOverwriteAsksForExistingFile(t *testing.T) {
+	v, _ := testViewer(t, nil, nil)
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "zones.tif")
+	if err := os.WriteFile(existing, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	var ran []string
+	onUI(func() {
+		v.confirmOverwrite(filepath.Join(dir, "new.tif"), func() { ran = append(ran, "new") })
+		v.confirmOverwrite(existing, func() { ran = append(ran, "existing") })
+	})
+	if !slices.Equal(ran, []string{"new"}) {
+		t.Errorf("ran %v without asking, want only the new file", ran)
+	}
+}
+
+func TestShortReason(t *testing.T) {
+	tests := []struct{ reason, want string }{
+		{"libcublasLt.so.13 not found", "libcublasLt.so.13 not found"},
+		{"cuda provider failed to start: Failed to load library /x/libonnxruntime_providers_shared.so", "cuda provider failed to start; see the log for why"},
+	}
+	for _, tc := range tests {
+		if got := shortReason(tc.reason); got != tc.want {
+			t.Errorf("shortReason(%q) = %q, want %q", tc.reason, got, tc.want)
+		}
+	}
 }

@@ -128,6 +128,9 @@ func exportScene(ctx context.Context, f *exportFlags, stdout, stderr io.Writer) 
 	defer ds.Close()
 	defer printGDALMessages(stderr, geodata.TakeGDALMessages())
 	printGDALMessages(stderr, ds.Info().Warnings)
+	if note := bandNote(ds.Info()); note != "" {
+		fmt.Fprintln(stderr, "export: note:", note)
+	}
 
 	engine, err := f.runtime.openEngine(ctx, sceneGroundResolution(f.scene))
 	if err != nil {

@@ -370,8 +370,10 @@ func (g *guiApp) openScene(ctx context.Context, path string, opt ui.OpenOptions)
 		g.log.Error("open scene", "path", path, "err", err)
 		return nil, err
 	}
-	if note := resolutionNote(models, resM); note != "" {
-		gs.info.Note = strings.TrimSpace(gs.info.Note + " " + note)
+	for _, note := range []string{resolutionNote(models, resM), bandNote(gs.ds.Info())} {
+		if note != "" {
+			gs.info.Note = strings.TrimSpace(gs.info.Note + " " + note)
+		}
 	}
 	info := gs.Info()
 	g.log.Info("scene opened", "path", path, "width", info.Width, "height", info.Height, "bands", info.Bands,

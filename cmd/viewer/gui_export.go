@@ -31,9 +31,20 @@ func (e *guiExporter) Formats() []ui.ExportFormat {
 	}
 }
 
-// Export converts the ui results into a geodata.Result over the scene's
-// grid and writes it. Cells without a result are written as nodata.
+// Export writes the land-use results to req.Path and logs the outcome.
 func (e *guiExporter) Export(ctx context.Context, req ui.ExportRequest, progress func(done, total int)) error {
+	start := time.Now()
+	err := e.export(ctx, req, progress)
+	if e.app.log != nil {
+		e.app.log.Info("export", "path", req.Path, "format", req.Format, "results", len(req.Results),
+			"ms", time.Since(start).Milliseconds(), "err", err)
+	}
+	return err
+}
+
+// export converts the ui results into a geodata.Result over the scene's
+// grid and writes it. Cells without a result are written as nodata.
+func (e *guiExporter) export(ctx context.Context, req ui.ExportRequest, progress func(done, total int)) error {
 	gs, err := sceneOf(req.Scene)
 	if err != nil {
 		return fmt.Errorf("export %s: %w", req.Path, err)

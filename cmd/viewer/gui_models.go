@@ -353,6 +353,21 @@ func (m *guiModels) patchResolution(cellM float64) float64 {
 	return cellM / float64(m.spec.Size)
 }
 
+// bandNote warns when a raster has fewer than three bands and no colour
+// table, because the models were trained on colour composites and read
+// such a raster as a grey image.
+func bandNote(info geodata.Info) string {
+	n := len(info.Bands)
+	if n >= 3 || n == 1 && info.Bands[0].ColorInterp == "Palette" {
+		return ""
+	}
+	bands := "1 band"
+	if n != 1 {
+		bands = fmt.Sprintf("%d bands", n)
+	}
+	return fmt.Sprintf("The raster has %s, so the models read it as a grey image; they were trained on colour composites, so its views and land use are less reliable.", bands)
+}
+
 // resolutionNote warns when a scene's pixels differ from the model set's
 // training resolution by more than a factor of two, because the models
 // then see imagery unlike what they learnt from.

@@ -159,12 +159,14 @@ func (s *guiScene) describe(mapCRS geodata.CRS) ui.SourceInfo {
 // than 4 million pixels per band.
 const overviewThresholdPx = 2048
 
-// unitsOf names the map units of a CRS as the status bar shows them.
+// unitsOf names the map units of a CRS as the status bar shows them. A
+// raster without a CRS has scene units: pixels when it has no
+// geotransform, otherwise whatever its geotransform measures.
 func unitsOf(c geodata.CRS) string {
 	u := strings.ToLower(c.Units)
 	switch {
 	case c.Kind == geodata.CRSNone:
-		return "px"
+		return "units"
 	case strings.HasPrefix(u, "met"):
 		return "m"
 	case strings.HasPrefix(u, "deg"):

@@ -638,6 +638,46 @@ func TestGUICellSizeForScene(t *testing.T) {
 	}
 }
 
+func TestBandNote(t *testing.T) {
+	band := func(interp string) geodata.BandInfo { return geodata.BandInfo{ColorInterp: interp} }
+	tests := []struct {
+		name  string
+		bands []geodata.BandInfo
+		want  string
+	}{
+		{"three bands", []geodata.BandInfo{band("Red"), band("Green"), band("Blue")}, ""},
+		{"palette", []geodata.BandInfo{band("Palette")}, ""},
+		{"one grey band", []geodata.BandInfo{band("Gray")}, "The raster has 1 band, so the models read it as a grey image"},
+		{"two bands", []geodata.BandInfo{band("Gray"), band("Undefined")}, "The raster has 2 bands"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := bandNote(geodata.Info{Bands: tc.bands})
+			if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+				t.Errorf("bandNote = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestUnitsOf(t *testing.T) {
+	tests := []struct {
+		crs  geodata.CRS
+		want string
+	}{
+		{geodata.CRS{Kind: geodata.CRSProjected, Units: "metre"}, "m"},
+		{geodata.CRS{Kind: geodata.CRSGeographic, Units: "degree"}, "deg"},
+		{geodata.CRS{Kind: geodata.CRSNone}, "units"},
+		{geodata.CRS{Kind: geodata.CRSLocal}, "units"},
+		{geodata.CRS{Kind: geodata.CRSProjected, Units: "US survey foot"}, "us survey foot"},
+	}
+	for _, tc := range tests {
+		if got := unitsOf(tc.crs); got != tc.want {
+			t.Errorf("unitsOf(%+v) = %q, want %q", tc.crs, got, tc.want)
+		}
+	}
+}
+
 func TestGroundResolution(t *testing.T) {
 	identity := geodata.GeoTransform{0, 1, 0, 0, 0, -1}
 	tests := []struct {

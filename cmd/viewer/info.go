@@ -113,7 +113,11 @@ func printInfoText(r infoReport, w io.Writer) {
 	info := r.Info
 	fmt.Fprintf(w, "File:            %s\n", info.Path)
 	fmt.Fprintf(w, "Driver:          %s (%s)\n", info.Driver, info.DriverLongName)
-	fmt.Fprintf(w, "Size:            %d x %d pixels, %d bands\n", info.Width, info.Height, len(info.Bands))
+	bands := "bands"
+	if len(info.Bands) == 1 {
+		bands = "band"
+	}
+	fmt.Fprintf(w, "Size:            %d x %d pixels, %d %s\n", info.Width, info.Height, len(info.Bands), bands)
 
 	fmt.Fprintf(w, "Georeferencing:  %s\n", describeGeoref(info))
 	fmt.Fprintf(w, "CRS:             %s\n", describeCRS(info.CRS))
