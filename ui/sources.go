@@ -232,6 +232,10 @@ type ExportFormat struct {
 	ID   string // short name, such as "gpkg"
 	Name string // display name, such as "GeoPackage (one polygon per cell)"
 	Ext  string // file extension with the dot, such as ".gpkg"
+
+	// NeedsLonLat marks formats that store longitude/latitude (GeoJSON,
+	// KML); the export dialog hides them for rasters without them.
+	NeedsLonLat bool
 }
 
 // ExportRequest is a request to write the classified cells of a scene.

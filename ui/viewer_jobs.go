@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -118,13 +119,23 @@ func (v *Viewer) exportFormats() []ExportFormat {
 	return append(out, MapPNGFormat)
 }
 
+// exportFormatsFor returns the export formats that can hold a scene:
+// without longitude/latitude, those that need them are left out.
+func (v *Viewer) exportFormatsFor(info SourceInfo) []ExportFormat {
+	formats := v.exportFormats()
+	if !info.HasLonLat {
+		formats = slices.DeleteFunc(formats, func(f ExportFormat) bool { return f.NeedsLonLat })
+	}
+	return formats
+}
+
 func (v *Viewer) showExportDialog() {
 	scene := v.Map.Scene()
 	if scene == nil {
 		v.showError(errors.New("export: open a raster first"))
 		return
 	}
-	formats := v.exportFormats()
+	formats := v.exportFormatsFor(scene.Source.Info())
 	names := make([]string, len(formats))
 	for i, f := range formats {
 		names[i] = f.Name

@@ -74,7 +74,7 @@ type recordingExporter struct {
 }
 
 func (e *recordingExporter) Formats() []ExportFormat {
-	return []ExportFormat{{ID: "geojson", Name: "GeoJSON", Ext: ".geojson"}}
+	return []ExportFormat{{ID: "geojson", Name: "GeoJSON", Ext: ".geojson", NeedsLonLat: true}}
 }
 
 func (e *recordingExporter) Export(_ context.Context, req ExportRequest, progress func(int, int)) error {
@@ -968,5 +968,22 @@ func TestShortReason(t *testing.T) {
 		if got := shortReason(tc.reason); got != tc.want {
 			t.Errorf("shortReason(%q) = %q, want %q", tc.reason, got, tc.want)
 		}
+	}
+}
+
+func TestExportFormatsNeedLonLat(t *testing.T) {
+	v, _ := testViewer(t, nil, nil)
+	ids := func(fs []ExportFormat) []string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, f.ID)
+		}
+		return out
+	}
+	if got := ids(v.exportFormatsFor(SourceInfo{HasLonLat: true})); !slices.Equal(got, []string{"geojson", MapPNGFormat.ID}) {
+		t.Errorf("formats with lon/lat %v, want GeoJSON and the map image", got)
+	}
+	if got := ids(v.exportFormatsFor(SourceInfo{})); !slices.Equal(got, []string{MapPNGFormat.ID}) {
+		t.Errorf("formats without lon/lat %v, want only the map image", got)
 	}
 }

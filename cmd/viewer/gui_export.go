@@ -26,8 +26,8 @@ func (e *guiExporter) Formats() []ui.ExportFormat {
 	return []ui.ExportFormat{
 		{ID: string(geodata.FormatGeoTIFF), Name: "GeoTIFF (class raster with colour table)", Ext: ".tif"},
 		{ID: string(geodata.FormatGeoPackage), Name: "GeoPackage (one polygon per cell)", Ext: ".gpkg"},
-		{ID: string(geodata.FormatGeoJSON), Name: "GeoJSON (RFC 7946, WGS 84)", Ext: ".geojson"},
-		{ID: string(geodata.FormatKML), Name: "KML (Google Earth)", Ext: ".kml"},
+		{ID: string(geodata.FormatGeoJSON), Name: "GeoJSON (RFC 7946, WGS 84)", Ext: ".geojson", NeedsLonLat: true},
+		{ID: string(geodata.FormatKML), Name: "KML (Google Earth)", Ext: ".kml", NeedsLonLat: true},
 	}
 }
 
