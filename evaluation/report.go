@@ -274,7 +274,7 @@ func (w *reportWriter) noiseScales() {
 	w.p("A smaller scale keeps the noise nearer the centre of its distribution: the views of one patch vary less and look more typical of what the generator learned for the condition. ")
 	w.p("The mean Frechet distance averages the per-class distances of the table above over the ground classes that have one; it also grows when the views of a class vary less than its real photos. ")
 	w.p("The spread within a patch compares two mean distances between classifier features: between two views of one patch, and between two held-out real photos of its ground class (up to %d photos per class). ", spreadPhotos)
-	w.p("It is their ratio, so 0 means that every view of a patch is the same.\n\n")
+	w.p("It is the first divided by the second, so 0 means that every view of a patch is the same.\n\n")
 	w.p("| noise scale | class consistency | built-up against natural only | mean Frechet distance | spread within a patch |\n|---|---|---|---|---|\n")
 	for i, row := range r.NoiseScales[0] {
 		get := func(f func(s scaleResult) float64) spread { return w.scaleSpread(i, f) }

@@ -16,12 +16,11 @@ static void geodataLoadPAM(GDALDatasetH ds) {
 	GDALGetGeoTransform(ds, gt);
 }
 
-// geodataSetBandPAM opens path, sets the category names of a band (when
-// names is not NULL) and its colour interpretation to grey (when grey is
-// not 0), and closes the file, which makes GDAL's PAM layer save them in
-// path.aux.xml (GeoTIFF has no tags for them). Returns 0 on success, or
+// geodataSetCategoryNames opens path, sets the category names of a band
+// and closes the file, which makes GDAL's PAM layer save them in
+// path.aux.xml (GeoTIFF has no tag for them). Returns 0 on success, or
 // writes GDAL's message into msg.
-static int geodataSetBandPAM(const char *path, int band, char **names, int grey, char *msg, size_t msgLen) {
+static int geodataSetCategoryNames(const char *path, int band, char **names, char *msg, size_t msgLen) {
 	CPLPushErrorHandler(CPLQuietErrorHandler);
 	CPLErrorReset();
 	int rc = 1;
@@ -29,14 +28,8 @@ static int geodataSetBandPAM(const char *path, int band, char **names, int grey,
 	if (ds != NULL) {
 		geodataLoadPAM(ds);
 		GDALRasterBandH b = GDALGetRasterBand(ds, band);
-		if (b != NULL) {
+		if (b != NULL && GDALSetRasterCategoryNames(b, names) == CE_None) {
 			rc = 0;
-			if (names != NULL && GDALSetRasterCategoryNames(b, names) != CE_None) {
-				rc = 1;
-			}
-			if (grey && GDALSetRasterColorInterpretation(b, GCI_GrayIndex) != CE_None) {
-				rc = 1;
-			}
 		}
 		GDALClose(ds);
 		if (CPLGetLastErrorType() >= CE_Failure) {
@@ -79,6 +72,10 @@ import (
 // setCategoryNames stores class names as the category names of a band of
 // the raster at path (1-based band). GDAL writes them to path.aux.xml.
 func setCategoryNames(path string, band int, names []string) error {
+	godalInit()
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+
 	var list **C.char
 	for _, n := range names {
 		cn := C.CString(n)
@@ -86,36 +83,11 @@ func setCategoryNames(path string, band int, names []string) error {
 		C.free(unsafe.Pointer(cn))
 	}
 	defer C.CSLDestroy(list)
-	if err := setBandPAM(path, band, list, false); err != nil {
-		return fmt.Errorf("set category names of %s band %d: %w", path, band, err)
-	}
-	return nil
-}
 
-// setGrey sets the colour interpretation of a band (1-based) of the
-// GeoTIFF at path to grey, kept in path.aux.xml as setCategoryNames keeps
-// the names.
-func setGrey(path string, band int) error {
-	if err := setBandPAM(path, band, nil, true); err != nil {
-		return fmt.Errorf("set band %d of %s to grey: %w", band, path, err)
-	}
-	return nil
-}
-
-// setBandPAM runs geodataSetBandPAM and returns GDAL's message as the
-// error.
-func setBandPAM(path string, band int, names **C.char, grey bool) error {
-	godalInit()
-	cpath := C.CString(path)
-	defer C.free(unsafe.Pointer(cpath))
-
-	g := C.int(0)
-	if grey {
-		g = 1
-	}
 	msg := make([]byte, 512)
-	if rc := C.geodataSetBandPAM(cpath, C.int(band), names, g, (*C.char)(unsafe.Pointer(&msg[0])), C.size_t(len(msg))); rc != 0 {
-		return errors.New(C.GoString((*C.char)(unsafe.Pointer(&msg[0]))))
+	rc := C.geodataSetCategoryNames(cpath, C.int(band), list, (*C.char)(unsafe.Pointer(&msg[0])), C.size_t(len(msg)))
+	if rc != 0 {
+		return fmt.Errorf("set category names of %s band %d: %w", path, band, errors.New(C.GoString((*C.char)(unsafe.Pointer(&msg[0])))))
 	}
 	return nil
 }

@@ -45,14 +45,7 @@ func exportGeoTIFF(ctx context.Context, path string, r *Result, opts ExportOptio
 		for i, c := range r.Classes {
 			names[i] = c.Name
 		}
-		if err := setCategoryNames(temp, 1, names); err != nil {
-			return err
-		}
-		// GDAL 3.6 reads the second sample of a palette TIFF as alpha,
-		// which GIS software draws as transparency.
-		// NOTE: the grey interpretation lives in the .aux.xml sidecar, as
-		// the category names do; a reader that ignores it still sees alpha.
-		return setGrey(temp, 2)
+		return setCategoryNames(temp, 1, names)
 	})
 }
 
@@ -117,6 +110,13 @@ func describeClassRaster(mem *godal.Dataset, r *Result) error {
 	}
 	if err := bands[0].SetColorInterp(godal.CIPalette, opt); err != nil {
 		return fmt.Errorf("set palette interpretation: %w", err)
+	}
+	// Left undefined, band 2 would be written as the TIFF's alpha sample
+	// (GDAL 3.6), which GIS software draws as transparency.
+	// NOTE: GTiff keeps the grey interpretation only in the .aux.xml
+	// sidecar; a reader that ignores the sidecar still sees alpha.
+	if err := bands[1].SetColorInterp(godal.CIGray, opt); err != nil {
+		return fmt.Errorf("set probability band to grey: %w", err)
 	}
 	if err := bands[1].SetScaleOffset(geotiffProbScale, 0, opt); err != nil {
 		return fmt.Errorf("set probability scale: %w", err)

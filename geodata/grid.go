@@ -135,7 +135,7 @@ func checkGridInput(scene SceneFootprint, cellSizeM float64) error {
 func (g *Grid) setCRS(scene SceneFootprint) error {
 	g.sceneWKT = scene.CRS
 	if scene.CRS == "" {
-		return g.setLocalCRS("The scene has no CRS")
+		return g.setLocalCRS("The scene has no CRS, so its true pixel size is unknown")
 	}
 
 	sceneSR, err := spatialRefFromWKT(scene.CRS)
@@ -158,7 +158,7 @@ func (g *Grid) setLocalCRS(why string) error {
 	g.sameCRS, g.localCRS = true, true
 	g.cellSize = g.cellSizeM
 	g.gridName = "scene coordinates"
-	g.note = fmt.Sprintf("%s, so its true pixel size is unknown. One scene unit is taken as one metre, grid cells are %g units wide, and cells have no longitude/latitude.", why, g.cellSize)
+	g.note = fmt.Sprintf("%s. One scene unit is taken as one metre, grid cells are %g units wide, and cells have no longitude/latitude.", why, g.cellSize)
 	return nil
 }
 

@@ -90,7 +90,8 @@ func ShippedSets() ([]SetInfo, error) {
 }
 
 // ClosestShippedSet returns the shipped set trained for the ground
-// resolution nearest to groundResolutionM (metres per pixel).
+// resolution nearest to groundResolutionM (metres per pixel), nearest by
+// ratio rather than by difference.
 func ClosestShippedSet(groundResolutionM float64) (SetInfo, error) {
 	infos, err := ShippedSets()
 	if err != nil {
@@ -101,11 +102,18 @@ func ClosestShippedSet(groundResolutionM float64) (SetInfo, error) {
 	}
 	best := infos[0]
 	for _, info := range infos[1:] {
-		if math.Abs(info.Spec.GroundResolutionM-groundResolutionM) < math.Abs(best.Spec.GroundResolutionM-groundResolutionM) {
+		if resolutionDistance(info.Spec.GroundResolutionM, groundResolutionM) < resolutionDistance(best.Spec.GroundResolutionM, groundResolutionM) {
 			best = info
 		}
 	}
 	return best, nil
+}
+
+// resolutionDistance compares two ground resolutions by their ratio, so
+// that a 10 m scene is nearer a 31.25 m set (3.1 times coarser) than a
+// 1.2 m set (8.3 times finer).
+func resolutionDistance(a, b float64) float64 {
+	return math.Abs(math.Log(a / b))
 }
 
 // FolderSet describes the model set in a folder on disk (the folder that

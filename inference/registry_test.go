@@ -348,3 +348,30 @@ func equalViews(a, b [][]float32) bool {
 	}
 	return true
 }
+
+func TestClosestShippedSetByRatio(t *testing.T) {
+	infos, err := ShippedSets()
+	if err != nil || len(infos) < 2 {
+		t.Skipf("needs the two shipped sets: %d found, error %v", len(infos), err)
+	}
+	tests := []struct {
+		resM float64
+		want string
+	}{
+		{0.05, "ucmerced-1.2m"},
+		{1.2, "ucmerced-1.2m"},
+		{5, "ucmerced-1.2m"},
+		{10, "olinda-landsat-30m"},
+		{28.5, "olinda-landsat-30m"},
+		{100, "olinda-landsat-30m"},
+	}
+	for _, tc := range tests {
+		info, err := ClosestShippedSet(tc.resM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Spec.Name != tc.want {
+			t.Errorf("ClosestShippedSet(%g) = %s, want %s", tc.resM, info.Spec.Name, tc.want)
+		}
+	}
+}

@@ -377,7 +377,8 @@ func (p *CellPanel) ShowCellCentre(cell Cell) {
 }
 
 // Shown returns the cell on the panel and the point clicked in it; ok is
-// false when no cell is shown or the point is the cell's centre.
+// false when no cell is shown or the cell was shown without a clicked
+// point (ShowCellCentre).
 func (p *CellPanel) Shown() (cell Cell, at MapPoint, ok bool) {
 	if p.cell == nil || p.atCentre {
 		return Cell{}, MapPoint{}, false

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/downthere/downthere/models"
@@ -201,6 +202,10 @@ func LoadProject(path string) (Project, error) {
 func fieldTypeError(path string, e *json.UnmarshalTypeError) error {
 	want := jsonKind(e.Type)
 	if want == "number" && strings.HasPrefix(e.Value, "number") {
+		_, err := strconv.ParseInt(strings.TrimPrefix(e.Value, "number "), 10, 64)
+		if isInteger(e.Type) && !errors.Is(err, strconv.ErrRange) {
+			return fmt.Errorf("project %s: field %s is the %s, expected a whole number; correct or remove it", path, e.Field, e.Value)
+		}
 		return fmt.Errorf("project %s: field %s holds the %s, which is out of range for that field; correct or remove it",
 			path, e.Field, e.Value)
 	}
@@ -209,6 +214,16 @@ func fieldTypeError(path string, e *json.UnmarshalTypeError) error {
 		article = "an"
 	}
 	return fmt.Errorf("project %s: field %s is a JSON %s, expected %s %s; correct or remove it", path, e.Field, e.Value, article, want)
+}
+
+// isInteger reports whether t is a Go integer type.
+func isInteger(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
 }
 
 // jsonKind names the JSON type that decodes into t.

@@ -150,22 +150,34 @@ func formatNumber(v float64) string {
 	}
 }
 
+// formatProvider describes the execution provider in one line for the
+// status bar, with the first clause of a fallback reason.
 func formatProvider(rs RuntimeStatus) string {
+	return formatProviderReason(rs, shortReason(rs.Reason))
+}
+
+// formatProviderFull is formatProvider with the whole fallback reason,
+// for Help > About.
+func formatProviderFull(rs RuntimeStatus) string {
+	return formatProviderReason(rs, rs.Reason)
+}
+
+func formatProviderReason(rs RuntimeStatus, reason string) string {
 	if rs.Provider == "" {
 		return "Models: not loaded"
 	}
-	if rs.Reason == "" {
+	if reason == "" {
 		return "Runs on " + rs.Provider
 	}
-	return fmt.Sprintf("Runs on %s (%s requested: %s)", rs.Provider, rs.Requested, shortReason(rs.Reason))
+	return fmt.Sprintf("Runs on %s (%s requested: %s)", rs.Provider, rs.Requested, reason)
 }
 
 // shortReason returns the first clause of a provider fallback reason, up
-// to its first colon, so that the status bar keeps to one line; the log
-// and `viewer runtime` give the whole reason.
+// to its first colon, so that the status bar keeps to one line. Help >
+// About and the log give the whole reason with its fix.
 func shortReason(reason string) string {
 	if i := strings.Index(reason, ":"); i > 0 {
-		return reason[:i] + "; see the log for why"
+		return reason[:i] + "; see Help > About"
 	}
 	return reason
 }

@@ -149,13 +149,22 @@ func (v *Viewer) showExportDialog() {
 		}
 	})
 	sel.SetSelectedIndex(0)
+	// Fyne's save dialog asks before it replaces a file, and then creates
+	// or empties the file chosen. The empty file is removed, so that no
+	// stray file is left when the export is cancelled, and the path it
+	// returned is not asked about again.
+	var browsed string
 	browse := widget.NewButton("Browse…", func() {
 		d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
 			if err != nil || w == nil {
 				return
 			}
-			pathEntry.SetText(w.URI().Path())
+			browsed = w.URI().Path()
 			w.Close()
+			if st, err := os.Stat(browsed); err == nil && st.Mode().IsRegular() && st.Size() == 0 {
+				os.Remove(browsed)
+			}
+			pathEntry.SetText(browsed)
 		}, v.win)
 		d.SetFileName(filepath.Base(pathEntry.Text))
 		d.Show()
@@ -177,6 +186,10 @@ func (v *Viewer) showExportDialog() {
 		}
 		f, _ := formatByName(formats, sel.Selected)
 		path := strings.TrimSpace(pathEntry.Text)
+		if path == browsed {
+			v.Export(f, path)
+			return
+		}
 		v.confirmOverwrite(path, func() { v.Export(f, path) })
 	}, v.win)
 	d.Resize(fyne.NewSize(620, 300))
@@ -201,8 +214,13 @@ func exportBase(scenePath string) string {
 // confirmOverwrite runs then at once when path does not exist, and after
 // the user agrees to replace the file when it does.
 func (v *Viewer) confirmOverwrite(path string, then func()) {
-	if _, err := os.Stat(path); err != nil {
-		then()
+	st, err := os.Stat(path)
+	if err != nil {
+		then() // absent, or unreadable: the export reports why it fails
+		return
+	}
+	if st.IsDir() {
+		v.showError(fmt.Errorf("export: %s is a folder; add a file name to the path", path))
 		return
 	}
 	dialog.ShowConfirm("Replace file?", fmt.Sprintf("%s already exists. Replace it?", path), func(ok bool) {
@@ -394,15 +412,17 @@ func (v *Viewer) LoadProject(path string) {
 }
 
 // optionalLayer returns the path of a project's optional layer (field
-// labels or photos), or "" with a warning when it no longer exists, so that
-// the project opens without it.
+// labels or photos), or "" with a warning when the file no longer exists,
+// so that the project opens without it. GDAL virtual paths (/vsizip/ and
+// the like) are left to the layer reader.
 func optionalLayer(project, field, path string, warnings *[]string) string {
-	if path == "" {
-		return ""
+	if path == "" || strings.HasPrefix(path, "/vsi") {
+		return path
 	}
 	if _, err := os.Stat(path); err != nil {
-		*warnings = append(*warnings, fmt.Sprintf("The %s layer %s of project %s could not be read (%v), so the project opens without it. Open the layer again with File > Open, or correct %s.path in the project file.",
-			field, path, project, err, field))
+		item := map[string]string{"labels": "Load labels…", "photos": "Load ground photos…"}[field]
+		*warnings = append(*warnings, fmt.Sprintf("The %s layer of project %s could not be read (%v), so the project opens without it. Load it again with File > %s, or correct %s.path in the project file; saving the project as it is drops the layer from it.",
+			field, project, err, item, field))
 		return ""
 	}
 	return path

@@ -165,7 +165,7 @@ func (v *Viewer) showAbout() {
 		"Down There " + v.svc.AppVersion,
 		"Ground-level views of overhead imagery with a conditional GAN, and land-use classification from its discriminator features.",
 		"",
-		formatProvider(rs),
+		formatProviderFull(rs),
 		formatModelSet(rs),
 	}
 	if v.models.Note != "" {

@@ -572,6 +572,7 @@ func TestLoadProjectRejectsBadFiles(t *testing.T) {
 		{"variety above one", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"view_variety":2}`, "view_variety 2 is not between 0.1 and 1"},
 		{"shown cell as text", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"shown_cell":"E1"}`, "field shown_cell is a JSON string, expected an object"},
 		{"huge coordinate", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"shown_cell":{"cell":"E1","x":1e999,"y":0}}`, "holds the number 1e999, which is out of range"},
+		{"fractional version", `{"version":1.5,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1}}`, "field version is the number 1.5, expected a whole number"},
 		{"shown cell without id", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"shown_cell":{"cell":"","x":1,"y":2}}`, "shown_cell"},
 		{"bad layer", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"layers":{"Roads":{"Visible":true,"Opacity":1}}}`, `unknown layer "Roads"`},
 	}
@@ -941,7 +942,7 @@ func TestExportBase(t *testing.T) {
 	}
 }
 
-func TestConfirmOverwriteAsksForExistingFile(t *testing.T) {
+func TestConfirmOverwriteHoldsExistingFile(t *testing.T) {
 	v, _ := testViewer(t, nil, nil)
 	dir := t.TempDir()
 	existing := filepath.Join(dir, "zones.tif")
@@ -953,6 +954,7 @@ func TestConfirmOverwriteAsksForExistingFile(t *testing.T) {
 	onUI(func() {
 		v.confirmOverwrite(filepath.Join(dir, "new.tif"), func() { ran = append(ran, "new") })
 		v.confirmOverwrite(existing, func() { ran = append(ran, "existing") })
+		v.confirmOverwrite(dir, func() { ran = append(ran, "folder") })
 	})
 	if !slices.Equal(ran, []string{"new"}) {
 		t.Errorf("ran %v without asking, want only the new file", ran)
@@ -962,7 +964,7 @@ func TestConfirmOverwriteAsksForExistingFile(t *testing.T) {
 func TestShortReason(t *testing.T) {
 	tests := []struct{ reason, want string }{
 		{"libcublasLt.so.13 not found", "libcublasLt.so.13 not found"},
-		{"cuda provider failed to start: Failed to load library /x/libonnxruntime_providers_shared.so", "cuda provider failed to start; see the log for why"},
+		{"cuda provider failed to start: Failed to load library /x/libonnxruntime_providers_shared.so", "cuda provider failed to start; see Help > About"},
 	}
 	for _, tc := range tests {
 		if got := shortReason(tc.reason); got != tc.want {

@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -157,10 +157,13 @@ type guiApp struct {
 	reg        *inference.Registry
 	ortVersion string
 
-	// chosenModels is set once the user picks the model set, with --models
-	// or from the training tab; until then each opened raster gets the
-	// shipped set nearest its ground resolution.
-	chosenModels atomic.Bool
+	// modelsMu serialises the changes of the active model set and guards
+	// reg and chosenModels.
+	modelsMu sync.Mutex
+	// chosenModels is set when the user loads a set from the training tab.
+	// With it, or with --models, opened rasters keep the current set;
+	// otherwise each gets the shipped set nearest its ground resolution.
+	chosenModels bool
 }
 
 func newGUIApp(flags *runtimeFlags, log *slog.Logger) *guiApp {
@@ -238,6 +241,8 @@ func (g *guiApp) loadModels(scenePath string) ui.Models {
 	if err != nil {
 		return g.noModels(err)
 	}
+	g.modelsMu.Lock()
+	defer g.modelsMu.Unlock()
 	g.reg = inference.NewRegistry(rt, opts)
 	m, err := g.loadSet(info)
 	if err != nil {
@@ -256,27 +261,46 @@ func (g *guiApp) noModels(err error) ui.Models {
 }
 
 // loadSet loads a model set, makes it the active one and returns it as
-// the viewer's models.
+// the viewer's models. The caller holds modelsMu.
 func (g *guiApp) loadSet(info inference.SetInfo) (ui.Models, error) {
-	set, err := g.reg.Load(context.Background(), info)
+	gm, err := g.prepareSet(info)
 	if err != nil {
 		return ui.Models{}, err
+	}
+	return g.activate(gm)
+}
+
+// prepareSet loads a model set without making it active. The caller
+// holds modelsMu.
+func (g *guiApp) prepareSet(info inference.SetInfo) (*guiModels, error) {
+	set, err := g.reg.Load(context.Background(), info)
+	if err != nil {
+		return nil, err
 	}
 	gm, err := newGUIModels(g.reg, set)
 	if err != nil {
 		set.Close()
-		return ui.Models{}, err
+		return nil, err
 	}
-	if err := g.reg.Swap(set); err != nil {
-		set.Close()
+	return gm, nil
+}
+
+// activate makes a prepared set the active one, closing the set it
+// replaces, and returns it as the viewer's models. The caller holds
+// modelsMu.
+func (g *guiApp) activate(gm *guiModels) (ui.Models, error) {
+	if err := g.reg.Swap(gm.ms); err != nil {
+		gm.ms.Close()
 		return ui.Models{}, err
 	}
 	g.slot.set(gm)
-	return ui.Models{Generator: gm, Classifier: gm, Status: runtimeStatus(set)}, nil
+	return ui.Models{Generator: gm, Classifier: gm, Status: runtimeStatus(gm.ms)}, nil
 }
 
 // useModels loads a model set folder written by the training tab.
 func (g *guiApp) useModels(dir string) (ui.Models, error) {
+	g.modelsMu.Lock()
+	defer g.modelsMu.Unlock()
 	if g.reg == nil {
 		return ui.Models{}, errors.New("ONNX Runtime is not running, so no model set can be loaded; see the status bar")
 	}
@@ -288,38 +312,70 @@ func (g *guiApp) useModels(dir string) (ui.Models, error) {
 	if err != nil {
 		return ui.Models{}, err
 	}
-	g.chosenModels.Store(true)
-	g.log.Info("models switched", "set", m.Status.ModelSet, "hash", m.Status.ModelHash, "dir", dir)
+	g.chosenModels = true
+	g.log.Info("models switched", "set", m.Status.ModelSet, "hash", m.Status.ModelHash, "dir", dir,
+		"provider", m.Status.Provider, "reason", m.Status.Reason)
 	return m, nil
 }
 
+// sceneModels is the model set for a raster being opened: the active set,
+// or a shipped set loaded but not yet active (pending).
+type sceneModels struct {
+	m       *guiModels
+	pending bool
+}
+
 // modelsForScene returns the model set for a raster of resM metres per
-// pixel that is being opened. Unless the user chose a set, it switches to
-// the shipped set nearest resM when another set is loaded, and hands the
-// new set to the viewer before the scene is shown.
-func (g *guiApp) modelsForScene(resM float64) *guiModels {
+// pixel that is being opened. Unless the user chose a set (--models or the
+// training tab), that is the shipped set nearest resM, loaded but left
+// pending when another set is active: finishSceneModels activates it once
+// the raster has opened.
+func (g *guiApp) modelsForScene(resM float64) sceneModels {
+	g.modelsMu.Lock()
+	defer g.modelsMu.Unlock()
 	cur := g.slot.get()
-	if g.reg == nil || g.flags.models != "" || g.chosenModels.Load() {
-		return cur
+	if g.reg == nil || g.flags.models != "" || g.chosenModels {
+		return sceneModels{m: cur}
 	}
 	info, err := inference.ClosestShippedSet(resM)
 	if err != nil {
 		g.log.Warn("no shipped model set for the scene", "resolution_m", resM, "err", err)
-		return cur
+		return sceneModels{m: cur}
 	}
 	if cur != nil && cur.ms.Source() == info.Source {
-		return cur
+		return sceneModels{m: cur}
 	}
-	m, err := g.loadSet(info)
+	gm, err := g.prepareSet(info)
 	if err != nil {
-		g.log.Error("switch models for the scene", "set", info.Source, "err", err)
-		return cur
+		g.log.Error("load the model set for the scene", "set", info.Source, "err", err)
+		return sceneModels{m: cur}
 	}
-	g.log.Info("models switched", "set", m.Status.ModelSet, "hash", m.Status.ModelHash, "source", info.Source, "scene_resolution_m", resM)
+	return sceneModels{m: gm, pending: true}
+}
+
+// finishSceneModels activates a pending set of modelsForScene and hands it
+// to the viewer when its raster opened, or closes it when the open failed
+// or the user chose a set meanwhile.
+func (g *guiApp) finishSceneModels(sm sceneModels, opened bool) {
+	if !sm.pending {
+		return
+	}
+	g.modelsMu.Lock()
+	defer g.modelsMu.Unlock()
+	if !opened || g.chosenModels {
+		sm.m.ms.Close()
+		return
+	}
+	m, err := g.activate(sm.m)
+	if err != nil {
+		g.log.Error("switch models for the scene", "set", sm.m.ms.Source(), "err", err)
+		return
+	}
+	g.log.Info("models switched", "set", m.Status.ModelSet, "hash", m.Status.ModelHash, "source", sm.m.ms.Source(),
+		"provider", m.Status.Provider, "reason", m.Status.Reason)
 	if g.viewer != nil {
 		fyne.Do(func() { g.viewer.SetModels(m) })
 	}
-	return g.slot.get()
 }
 
 // sceneGroundResolution returns the ground resolution of a raster in
@@ -360,12 +416,14 @@ func groundResolution(info geodata.Info) float64 {
 func (g *guiApp) openScene(ctx context.Context, path string, opt ui.OpenOptions) (*ui.Scene, error) {
 	start := time.Now()
 	resM := sceneGroundResolution(path)
-	models := g.modelsForScene(resM)
+	sm := g.modelsForScene(resM)
+	models := sm.m
 	cellSize := opt.CellSize
 	if !(cellSize > 0) {
 		cellSize = cellSizeForScene(models, resM)
 	}
 	gs, err := openGUIScene(path, cellSize, g.cache)
+	g.finishSceneModels(sm, err == nil && ctx.Err() == nil)
 	if err != nil {
 		g.log.Error("open scene", "path", path, "err", err)
 		return nil, err

@@ -53,8 +53,10 @@ var _ ui.LabelLayer = (*guiLabels)(nil)
 // census tracts map TIPO URBANO/RURAL to urban/rural; other files use the
 // first of labelFields they have, each value its own class.
 func openGUILabels(ctx context.Context, path string, s *guiScene) (*guiLabels, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("label layer %s: %w", path, err)
+	if !strings.HasPrefix(path, "/vsi") {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("label layer %s: %w", path, err)
+		}
 	}
 	var layer *geodata.LabelLayer
 	var errs []error

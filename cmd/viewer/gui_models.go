@@ -353,19 +353,14 @@ func (m *guiModels) patchResolution(cellM float64) float64 {
 	return cellM / float64(m.spec.Size)
 }
 
-// bandNote warns when a raster has fewer than three bands and no colour
-// table, because the models were trained on colour composites and read
-// such a raster as a grey image.
+// bandNote warns when the models would read a raster as a grey image
+// (geodata.DefaultBands picks one grey band), because they were trained on
+// colour composites.
 func bandNote(info geodata.Info) string {
-	n := len(info.Bands)
-	if n >= 3 || n == 1 && info.Bands[0].ColorInterp == "Palette" {
+	if mode, _ := geodata.DefaultBands(info); mode != geodata.ModeGrey {
 		return ""
 	}
-	bands := "1 band"
-	if n != 1 {
-		bands = fmt.Sprintf("%d bands", n)
-	}
-	return fmt.Sprintf("The raster has %s, so the models read it as a grey image; they were trained on colour composites, so its views and land use are less reliable.", bands)
+	return "The models read this raster as a grey image, but they were trained on colour composites, so its views and land use are less reliable."
 }
 
 // resolutionNote warns when a scene's pixels differ from the model set's

@@ -466,26 +466,46 @@ func TestGUIExporterWritesGeoJSON(t *testing.T) {
 	}
 }
 
-func TestGUIOpenSceneSwitchesToNearestSet(t *testing.T) {
+func TestModelsForSceneSwitchesToNearestSet(t *testing.T) {
 	m := testModels(t)
-	g := &guiApp{flags: &runtimeFlags{provider: "cpu"}, log: discardLogger(), reg: m.reg}
+	g := &guiApp{flags: &runtimeFlags{provider: "cpu"}, log: discardLogger(), reg: m.reg, cache: geodata.NewTileCache(1 << 20)}
 	g.slot.set(m)
+	active := func() string { return g.slot.get().ms.Name() }
 
-	if got := g.modelsForScene(1.0); got.ms.Name() != "ucmerced-1.2m" {
-		t.Fatalf("a 1 m scene got model set %s, want ucmerced-1.2m", got.ms.Name())
+	sm := g.modelsForScene(1.0)
+	if !sm.pending || sm.m.ms.Name() != "ucmerced-1.2m" {
+		t.Fatalf("a 1 m scene got model set %s (pending %v), want ucmerced-1.2m pending", sm.m.ms.Name(), sm.pending)
 	}
-	if got := g.modelsForScene(28.5); got.ms.Name() != "olinda-landsat-30m" {
-		t.Errorf("a 28.5 m scene got model set %s, want olinda-landsat-30m", got.ms.Name())
+	g.finishSceneModels(sm, false)
+	if active() != m.ms.Name() {
+		t.Errorf("after a failed open the active set is %s, want %s", active(), m.ms.Name())
 	}
 
-	g.chosenModels.Store(true)
-	if got := g.modelsForScene(1.0); got.ms.Name() != "olinda-landsat-30m" {
-		t.Errorf("after the user chose a set, a 1 m scene switched to %s", got.ms.Name())
+	sm = g.modelsForScene(28.5)
+	g.finishSceneModels(sm, true)
+	if active() != "olinda-landsat-30m" {
+		t.Errorf("after a 28.5 m scene opened the active set is %s, want olinda-landsat-30m", active())
 	}
-	g.chosenModels.Store(false)
+
+	notRaster := filepath.Join(t.TempDir(), "notes.tif")
+	if err := os.WriteFile(notRaster, []byte("not a raster"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.openScene(context.Background(), notRaster, ui.OpenOptions{}); err == nil {
+		t.Fatal("openScene accepted a text file")
+	}
+	if active() != "olinda-landsat-30m" {
+		t.Errorf("a failed open switched the active set to %s", active())
+	}
+
+	g.chosenModels = true
+	if sm := g.modelsForScene(1.0); sm.pending || sm.m.ms.Name() != "olinda-landsat-30m" {
+		t.Errorf("after the user chose a set, a 1 m scene got %s (pending %v)", sm.m.ms.Name(), sm.pending)
+	}
+	g.chosenModels = false
 	g.flags.models = testSetDir
-	if got := g.modelsForScene(1.0); got.ms.Name() != "olinda-landsat-30m" {
-		t.Errorf("with --models, a 1 m scene switched to %s", got.ms.Name())
+	if sm := g.modelsForScene(1.0); sm.pending {
+		t.Errorf("with --models, a 1 m scene got the pending set %s", sm.m.ms.Name())
 	}
 }
 
@@ -639,22 +659,24 @@ func TestGUICellSizeForScene(t *testing.T) {
 }
 
 func TestBandNote(t *testing.T) {
-	band := func(interp string) geodata.BandInfo { return geodata.BandInfo{ColorInterp: interp} }
 	tests := []struct {
-		name  string
-		bands []geodata.BandInfo
-		want  string
+		fixture  string
+		wantNote bool
 	}{
-		{"three bands", []geodata.BandInfo{band("Red"), band("Green"), band("Blue")}, ""},
-		{"palette", []geodata.BandInfo{band("Palette")}, ""},
-		{"one grey band", []geodata.BandInfo{band("Gray")}, "The raster has 1 band, so the models read it as a grey image"},
-		{"two bands", []geodata.BandInfo{band("Gray"), band("Undefined")}, "The raster has 2 bands"},
+		{"olinda_landsat6.tif", false},
+		{"rgbnir_naip.tif", false},
+		{"palette.tif", false},
+		{"float32_hag.tif", true}, // one band of heights
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got := bandNote(geodata.Info{Bands: tc.bands})
-			if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
-				t.Errorf("bandNote = %q, want %q", got, tc.want)
+		t.Run(tc.fixture, func(t *testing.T) {
+			ds, err := geodata.Open(filepath.Join("..", "..", "testdata", "fixtures", tc.fixture))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ds.Close()
+			if got := bandNote(ds.Info()); (got != "") != tc.wantNote {
+				t.Errorf("bandNote = %q, want a note: %v", got, tc.wantNote)
 			}
 		})
 	}
