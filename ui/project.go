@@ -243,8 +243,14 @@ func jsonKind(t reflect.Type) string {
 	}
 }
 
+// relativeTo returns path relative to dir when it lies below dir. Paths in
+// the user's cache folder (the unpacked default scene) stay absolute, so
+// that a project saved in the home folder can be moved.
 func relativeTo(dir, path string) string {
 	if path == "" || !filepath.IsAbs(path) {
+		return path
+	}
+	if cache, err := os.UserCacheDir(); err == nil && strings.HasPrefix(path, cache+string(filepath.Separator)) {
 		return path
 	}
 	absDir, err := filepath.Abs(dir)

@@ -94,8 +94,12 @@ type Viewer struct {
 	results   *Results
 	sceneNote *widget.Label // note on how the scene is shown; hidden when empty
 	paths     ScenePaths
-	selected  []string
-	tabs      *container.AppTabs
+	// missing holds the paths of the label and photo layers that the open
+	// project names but that could not be read, so that saving the project
+	// keeps them; empty strings for layers that are present.
+	missing  ScenePaths
+	selected []string
+	tabs     *container.AppTabs
 }
 
 // NewViewer builds the viewer into win: content, main menu, shortcuts and
@@ -341,6 +345,7 @@ func closeScene(s *Scene) {
 func (v *Viewer) setScene(scene *Scene, paths ScenePaths) {
 	old := v.Map.Scene()
 	v.paths = paths
+	v.missing = ScenePaths{}
 	v.selected = nil
 	v.results.Clear()
 	v.Map.SetScene(scene)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -310,11 +311,11 @@ func (v *Viewer) Project() (Project, error) {
 		cols, rows := scene.Grid.Dims()
 		p.Grid = ProjectGrid{CellWidth: cw, CellHeight: ch, Cols: cols, Rows: rows, Units: info.Units}
 	}
-	if v.paths.Labels != "" {
-		p.Labels = &DataRef{Path: absPath(v.paths.Labels)}
+	if path := cmp.Or(v.paths.Labels, v.missing.Labels); path != "" {
+		p.Labels = &DataRef{Path: absPath(path)}
 	}
-	if v.paths.Photos != "" {
-		p.Photos = &DataRef{Path: absPath(v.paths.Photos)}
+	if path := cmp.Or(v.paths.Photos, v.missing.Photos); path != "" {
+		p.Photos = &DataRef{Path: absPath(path)}
 	}
 
 	for id := LayerID(0); id < layerCount; id++ {
@@ -384,6 +385,7 @@ func (v *Viewer) LoadProject(path string) {
 	}
 	go func() {
 		var warnings []string
+		named := paths
 		paths.Labels = optionalLayer(path, "labels", paths.Labels, &warnings)
 		paths.Photos = optionalLayer(path, "photos", paths.Photos, &warnings)
 		refs := []*DataRef{&p.Imagery}
@@ -400,6 +402,12 @@ func (v *Viewer) LoadProject(path string) {
 		}
 		doOnUI(func() {
 			v.OpenScene(paths, OpenOptions{CellSize: p.Grid.CellWidth}, func(s *Scene) {
+				if paths.Labels == "" {
+					v.missing.Labels = named.Labels
+				}
+				if paths.Photos == "" {
+					v.missing.Photos = named.Photos
+				}
 				if note := v.restoreProject(p, s); note != "" {
 					warnings = append(warnings, note)
 				}
@@ -421,7 +429,7 @@ func optionalLayer(project, field, path string, warnings *[]string) string {
 	}
 	if _, err := os.Stat(path); err != nil {
 		item := map[string]string{"labels": "Load labels…", "photos": "Load ground photos…"}[field]
-		*warnings = append(*warnings, fmt.Sprintf("The %s layer of project %s could not be read (%v), so the project opens without it. Load it again with File > %s, or correct %s.path in the project file; saving the project as it is drops the layer from it.",
+		*warnings = append(*warnings, fmt.Sprintf("The %s layer of project %s could not be read (%v), so the project opens without it. Load it again with File > %s, or correct %s.path in the project file; saving the project keeps the path it names.",
 			field, project, err, item, field))
 		return ""
 	}

@@ -848,6 +848,14 @@ func TestViewerOpensProjectWithoutMissingLabels(t *testing.T) {
 		if s := w.Map.Scene(); s == nil || s.Labels != nil {
 			t.Errorf("scene %v, want one without labels", s)
 		}
+		saved, err := w.Project()
+		if err != nil {
+			t.Errorf("Project: %v", err)
+			return
+		}
+		if saved.Labels == nil || saved.Labels.Path != filepath.Join(dir, "gone.shp") {
+			t.Errorf("saved labels %+v, want the missing layer's path kept", saved.Labels)
+		}
 	})
 }
 
@@ -987,5 +995,22 @@ func TestExportFormatsNeedLonLat(t *testing.T) {
 	}
 	if got := ids(v.exportFormatsFor(SourceInfo{})); !slices.Equal(got, []string{MapPNGFormat.ID}) {
 		t.Errorf("formats without lon/lat %v, want only the map image", got)
+	}
+}
+
+func TestRelativeToKeepsCachePaths(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
+	tests := []struct {
+		path, want string
+	}{
+		{filepath.Join(home, "data", "a.tif"), filepath.Join("data", "a.tif")},
+		{filepath.Join(home, ".cache", "downthere", "olinda", "L7_ETMs.tif"), filepath.Join(home, ".cache", "downthere", "olinda", "L7_ETMs.tif")},
+		{"/elsewhere/b.tif", "/elsewhere/b.tif"},
+	}
+	for _, tc := range tests {
+		if got := relativeTo(home, tc.path); got != tc.want {
+			t.Errorf("relativeTo(%s) = %s, want %s", tc.path, got, tc.want)
+		}
 	}
 }
