@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -162,9 +163,7 @@ func (v *Viewer) showExportDialog() {
 			}
 			browsed = w.URI().Path()
 			w.Close()
-			if st, err := os.Stat(browsed); err == nil && st.Mode().IsRegular() && st.Size() == 0 {
-				os.Remove(browsed)
-			}
+			removeIfEmpty(browsed)
 			pathEntry.SetText(browsed)
 		}, v.win)
 		d.SetFileName(filepath.Base(pathEntry.Text))
@@ -195,6 +194,18 @@ func (v *Viewer) showExportDialog() {
 	}, v.win)
 	d.Resize(fyne.NewSize(620, 300))
 	d.Show()
+}
+
+// removeIfEmpty removes the empty regular file that Fyne's save dialog
+// creates (or empties) at the path it returns, before the viewer writes
+// the real file atomically, so that a cancelled or failed save leaves no
+// empty file behind.
+// NOTE: an existing file the user agreed to replace in that dialog is
+// already emptied by Fyne, so a failed save still loses its old content.
+func removeIfEmpty(path string) {
+	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() && st.Size() == 0 {
+		os.Remove(path)
+	}
 }
 
 // exportBase returns the export file name without extension proposed for
@@ -354,12 +365,18 @@ func (v *Viewer) SaveProjectTo(path string, done func(error)) {
 	}()
 }
 
+// hashRefs fills the sha256 of the imagery and the label layer. A label
+// layer that no longer exists (kept from a project that opened without
+// it) keeps an empty sha256.
 func hashRefs(p *Project) error {
 	for _, ref := range []*DataRef{&p.Imagery, p.Labels} {
 		if ref == nil || ref.SHA256 != "" {
 			continue
 		}
 		sum, err := FileSHA256(ref.Path)
+		if ref == p.Labels && errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("save project: %w", err)
 		}

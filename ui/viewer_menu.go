@@ -143,6 +143,7 @@ func (v *Viewer) showSaveProjectDialog() {
 		}
 		path := w.URI().Path()
 		w.Close()
+		removeIfEmpty(path)
 		if !strings.HasSuffix(strings.ToLower(path), ".json") {
 			path += ".json"
 		}
@@ -173,7 +174,11 @@ func (v *Viewer) showAbout() {
 	}
 	if s := v.Map.Scene(); s != nil {
 		info := s.Source.Info()
-		lines = append(lines, "", "Scene: "+info.Path, fmt.Sprintf("%d x %d pixels, %d bands, %s", info.Width, info.Height, info.Bands, info.CRS))
+		bands := "bands"
+		if info.Bands == 1 {
+			bands = "band"
+		}
+		lines = append(lines, "", "Scene: "+info.Path, fmt.Sprintf("%d x %d pixels, %d %s, %s", info.Width, info.Height, info.Bands, bands, info.CRS))
 		if info.Note != "" {
 			lines = append(lines, info.Note)
 		}

@@ -857,6 +857,20 @@ func TestViewerOpensProjectWithoutMissingLabels(t *testing.T) {
 			t.Errorf("saved labels %+v, want the missing layer's path kept", saved.Labels)
 		}
 	})
+
+	again := filepath.Join(dir, "again.json")
+	done := make(chan error, 1)
+	onUI(func() { w.SaveProjectTo(again, func(err error) { done <- err }) })
+	if err := <-done; err != nil {
+		t.Fatalf("saving a project with a missing label layer: %v", err)
+	}
+	q, err := LoadProject(again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Labels == nil || q.Labels.Path != filepath.Join(dir, "gone.shp") || q.Labels.SHA256 != "" {
+		t.Errorf("saved labels %+v, want the missing path without a sha256", q.Labels)
+	}
 }
 
 func TestViewerRestoresCellWithoutClickedPoint(t *testing.T) {
@@ -1012,5 +1026,28 @@ func TestRelativeToKeepsCachePaths(t *testing.T) {
 		if got := relativeTo(home, tc.path); got != tc.want {
 			t.Errorf("relativeTo(%s) = %s, want %s", tc.path, got, tc.want)
 		}
+	}
+}
+
+func TestRemoveIfEmpty(t *testing.T) {
+	dir := t.TempDir()
+	empty, full := filepath.Join(dir, "empty.json"), filepath.Join(dir, "full.json")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(full, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	removeIfEmpty(empty)
+	removeIfEmpty(full)
+	removeIfEmpty(dir)
+	if _, err := os.Stat(empty); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("empty file still there: %v", err)
+	}
+	if _, err := os.Stat(full); err != nil {
+		t.Errorf("file with content removed: %v", err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Errorf("folder removed: %v", err)
 	}
 }
