@@ -428,7 +428,7 @@ func (g *guiApp) openScene(ctx context.Context, path string, opt ui.OpenOptions)
 		g.log.Error("open scene", "path", path, "err", err)
 		return nil, err
 	}
-	for _, note := range []string{resolutionNote(models, resM), bandNote(gs.ds.Info())} {
+	for _, note := range []string{resolutionNote(models, resM, gs.grid.CellSizeM()), bandNote(gs.ds.Info())} {
 		if note != "" {
 			gs.info.Note = strings.TrimSpace(gs.info.Note + " " + note)
 		}

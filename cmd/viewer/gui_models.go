@@ -363,19 +363,23 @@ func bandNote(info geodata.Info) string {
 	return "The models read this raster as a grey image, but they were trained on colour composites, so its views and land use are less reliable."
 }
 
-// resolutionNote warns when a scene's pixels differ from the model set's
-// training resolution by more than a factor of two, because the models
-// then see imagery unlike what they learnt from.
-func resolutionNote(m *guiModels, sceneResM float64) string {
-	if m == nil || !(m.trainedResM > 0) || !(sceneResM > 0) {
+// resolutionNote warns when the detail in a cell's patch differs from the
+// model set's training resolution by more than a factor of two, because
+// the models then see imagery unlike what they learnt from. The detail is
+// the coarser of the patch's pixels (cellM over the patch size) and the
+// scene's: a finer scene is resampled to the patch and loses nothing the
+// models need.
+func resolutionNote(m *guiModels, sceneResM, cellM float64) string {
+	if m == nil || !(m.trainedResM > 0) || !(sceneResM > 0) || !(cellM > 0) {
 		return ""
 	}
-	ratio := sceneResM / m.trainedResM
+	detail := max(m.patchResolution(cellM), sceneResM)
+	ratio := detail / m.trainedResM
 	if ratio <= 2 && ratio >= 0.5 {
 		return ""
 	}
-	return fmt.Sprintf("Model set %s was trained on %.3g m pixels; this scene has %.3g m pixels, so its views and land use are less reliable.",
-		m.ms.Name(), m.trainedResM, sceneResM)
+	return fmt.Sprintf("Model set %s was trained on %.3g m pixels; on this scene its patches show %.3g m detail, so its views and land use are less reliable.",
+		m.ms.Name(), m.trainedResM, detail)
 }
 
 // guiModelSlot holds the model set in use; the training tab can replace

@@ -658,6 +658,28 @@ func TestGUICellSizeForScene(t *testing.T) {
 	}
 }
 
+func TestResolutionNote(t *testing.T) {
+	m := testModels(t)
+	m.trainedResM, m.spec.Size, m.spec.GroundResolutionM = 1.2, 64, 0
+	tests := []struct {
+		name          string
+		sceneM, cellM float64
+		wantNote      bool
+	}{
+		{"training resolution", 1.2, 76.8, false},
+		{"finer scene resampled to the patch", 0.3, 76.8, false},
+		{"Landsat scene", 28.5, 500, true},
+		{"scene coarser than the patch", 5, 100, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := resolutionNote(m, tc.sceneM, tc.cellM); (got != "") != tc.wantNote {
+				t.Errorf("resolutionNote = %q, want a note: %v", got, tc.wantNote)
+			}
+		})
+	}
+}
+
 func TestBandNote(t *testing.T) {
 	tests := []struct {
 		fixture  string
