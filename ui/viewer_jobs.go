@@ -171,8 +171,7 @@ func (v *Viewer) showExportDialog() {
 	})
 
 	cols, rows := scene.Grid.Dims()
-	note := widget.NewLabel(fmt.Sprintf("%d of %d cells are classified; unclassified cells are written as no data. Run Land use over the whole scene first to export every cell.",
-		v.results.Len(), cols*rows))
+	note := widget.NewLabel(exportCoverage(v.results.Len(), cols*rows))
 	note.Wrapping = fyne.TextWrapWord
 	items := []*widget.FormItem{
 		widget.NewFormItem("Format", sel),
@@ -194,6 +193,16 @@ func (v *Viewer) showExportDialog() {
 	}, v.win)
 	d.Resize(fyne.NewSize(620, 300))
 	d.Show()
+}
+
+// exportCoverage tells the export dialog's user how many cells have a
+// land-use result.
+func exportCoverage(classified, cells int) string {
+	if classified >= cells {
+		return fmt.Sprintf("All %d cells are classified.", cells)
+	}
+	return fmt.Sprintf("%d of %d cells are classified; unclassified cells are written as no data. Run Land use over the whole scene first to export every cell.",
+		classified, cells)
 }
 
 // removeIfEmpty removes the empty regular file that Fyne's save dialog

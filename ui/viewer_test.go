@@ -1051,3 +1051,12 @@ func TestRemoveIfEmpty(t *testing.T) {
 		t.Errorf("folder removed: %v", err)
 	}
 }
+
+func TestExportCoverage(t *testing.T) {
+	if got := exportCoverage(16, 16); got != "All 16 cells are classified." {
+		t.Errorf("all classified: %q", got)
+	}
+	if got := exportCoverage(3, 16); !strings.HasPrefix(got, "3 of 16 cells are classified") {
+		t.Errorf("some classified: %q", got)
+	}
+}
