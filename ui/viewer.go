@@ -142,10 +142,12 @@ func classesOf(c Classifier) []Class {
 // Close stops the map's render worker, cancels running work and releases
 // the scene's files.
 func (v *Viewer) Close() {
+	// The map's render worker stops first, so that none of its frames is
+	// laid out while the panels are cleared.
+	v.Map.Close()
 	v.Jobs.Cancel()
 	v.Cells.Clear()
 	v.Training.Cancel()
-	v.Map.Close()
 	if s := v.Map.Scene(); s != nil && s.Closer != nil {
 		s.Closer.Close()
 	}
