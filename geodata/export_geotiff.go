@@ -114,7 +114,7 @@ func describeClassRaster(mem *godal.Dataset, r *Result) error {
 	// Left undefined, band 2 would be written as the TIFF's alpha sample
 	// (GDAL 3.6), which GIS software draws as transparency.
 	// NOTE: GTiff keeps the grey interpretation only in the .aux.xml
-	// sidecar; a reader that ignores the sidecar still sees alpha.
+	// sidecar, so a reader that ignores the sidecar still reads alpha.
 	if err := bands[1].SetColorInterp(godal.CIGray, opt); err != nil {
 		return fmt.Errorf("set probability band to grey: %w", err)
 	}

@@ -376,9 +376,9 @@ func (p *CellPanel) ShowCellCentre(cell Cell) {
 	p.show(cell, cell.Bounds.Center(), p.storedSeed(cell.ID))
 }
 
-// Shown returns the cell on the panel and the point clicked in it; ok is
-// false when no cell is shown or the cell was shown without a clicked
-// point (ShowCellCentre).
+// Shown returns the cell on the panel and the point clicked in it. ok is
+// false when no cell is shown, or when ShowCellCentre showed it without a
+// clicked point.
 func (p *CellPanel) Shown() (cell Cell, at MapPoint, ok bool) {
 	if p.cell == nil || p.atCentre {
 		return Cell{}, MapPoint{}, false

@@ -206,7 +206,7 @@ func fieldTypeError(path string, e *json.UnmarshalTypeError) error {
 		if isInteger(e.Type) && !errors.Is(err, strconv.ErrRange) {
 			return fmt.Errorf("project %s: field %s is the %s, expected a whole number; correct or remove it", path, e.Field, e.Value)
 		}
-		return fmt.Errorf("project %s: field %s holds the %s, which is out of range for that field; correct or remove it",
+		return fmt.Errorf("project %s: field %s is the %s, which is out of range for that field; correct or remove it",
 			path, e.Field, e.Value)
 	}
 	article := "a"
@@ -243,6 +243,13 @@ func jsonKind(t reflect.Type) string {
 	}
 }
 
+// inUserCache reports whether path lies in the user's cache folder, where
+// the viewer unpacks the embedded default scene.
+func inUserCache(path string) bool {
+	cache, err := os.UserCacheDir()
+	return err == nil && strings.HasPrefix(path, cache+string(filepath.Separator))
+}
+
 // relativeTo returns path relative to dir when it lies below dir. Paths in
 // the user's cache folder (the unpacked default scene) stay absolute, so
 // that a project saved in the home folder can be moved.
@@ -250,7 +257,7 @@ func relativeTo(dir, path string) string {
 	if path == "" || !filepath.IsAbs(path) {
 		return path
 	}
-	if cache, err := os.UserCacheDir(); err == nil && strings.HasPrefix(path, cache+string(filepath.Separator)) {
+	if inUserCache(path) {
 		return path
 	}
 	absDir, err := filepath.Abs(dir)

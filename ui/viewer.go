@@ -94,9 +94,9 @@ type Viewer struct {
 	results   *Results
 	sceneNote *widget.Label // note on how the scene is shown; hidden when empty
 	paths     ScenePaths
-	// missing holds the paths of the label and photo layers that the open
-	// project names but that could not be read, so that saving the project
-	// keeps them; empty strings for layers that are present.
+	// missing is the label and photo layer paths that the open project
+	// names but that could not be read. Saving the project keeps them. A
+	// layer that is present has an empty string here.
 	missing  ScenePaths
 	selected []string
 	tabs     *container.AppTabs

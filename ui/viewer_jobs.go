@@ -151,10 +151,10 @@ func (v *Viewer) showExportDialog() {
 		}
 	})
 	sel.SetSelectedIndex(0)
-	// Fyne's save dialog asks before it replaces a file, and then creates
-	// or empties the file chosen. The empty file is removed, so that no
-	// stray file is left when the export is cancelled, and the path it
-	// returned is not asked about again.
+	// Fyne's save dialog confirms before it replaces a file, and then
+	// creates or empties the file chosen. The empty file is removed, so no
+	// stray file is left when the export is cancelled. The path the dialog
+	// returned needs no second confirmation.
 	var browsed string
 	browse := widget.NewButton("Browse…", func() {
 		d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
@@ -195,8 +195,8 @@ func (v *Viewer) showExportDialog() {
 	d.Show()
 }
 
-// exportCoverage tells the export dialog's user how many cells have a
-// land-use result.
+// exportCoverage returns the export dialog's line on how many cells have
+// a land-use result.
 func exportCoverage(classified, cells int) string {
 	if classified >= cells {
 		return fmt.Sprintf("All %d cells are classified.", cells)
@@ -222,8 +222,7 @@ func removeIfEmpty(path string) {
 // scene lies in the user's cache folder (the extracted default scene).
 func exportBase(scenePath string) string {
 	base := strings.TrimSuffix(scenePath, filepath.Ext(scenePath)) + "_landuse"
-	cache, err := os.UserCacheDir()
-	if err != nil || !strings.HasPrefix(scenePath, cache+string(filepath.Separator)) {
+	if !inUserCache(scenePath) {
 		return base
 	}
 	if home, err := os.UserHomeDir(); err == nil {

@@ -571,7 +571,7 @@ func TestLoadProjectRejectsBadFiles(t *testing.T) {
 		{"variety as text", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"view_variety":"abc"}`, "field view_variety is a JSON string, expected a number"},
 		{"variety above one", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"view_variety":2}`, "view_variety 2 is not between 0.1 and 1"},
 		{"shown cell as text", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"shown_cell":"E1"}`, "field shown_cell is a JSON string, expected an object"},
-		{"huge coordinate", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"shown_cell":{"cell":"E1","x":1e999,"y":0}}`, "holds the number 1e999, which is out of range"},
+		{"huge coordinate", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"shown_cell":{"cell":"E1","x":1e999,"y":0}}`, "is the number 1e999, which is out of range"},
 		{"fractional version", `{"version":1.5,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1}}`, "field version is the number 1.5, expected a whole number"},
 		{"shown cell without id", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"shown_cell":{"cell":"","x":1,"y":2}}`, "shown_cell"},
 		{"bad layer", `{"version":1,"imagery":{"path":"a.tif"},"view":{"units_per_pixel":1},"layers":{"Roads":{"Visible":true,"Opacity":1}}}`, `unknown layer "Roads"`},
@@ -761,15 +761,7 @@ func TestViewerRestoresProject(t *testing.T) {
 		v.Cells.SetVariety(0.25)
 	})
 	path := filepath.Join(t.TempDir(), "p.json")
-	saved := make(chan error, 1)
-	onUI(func() { v.SaveProjectTo(path, func(err error) { saved <- err }) })
-	if err := <-saved; err != nil {
-		t.Fatalf("save: %v", err)
-	}
-	p, err := LoadProject(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := saveAndLoadProject(t, v, path)
 	if p.Imagery.SHA256 == "" {
 		t.Error("project has no sha256 of the imagery")
 	}
@@ -797,6 +789,22 @@ func TestViewerRestoresProject(t *testing.T) {
 	if got := w.Cells.where.Text; !strings.HasPrefix(got, "Clicked at ") {
 		t.Errorf("panel says %q, want it to start with \"Clicked at \"", got)
 	}
+}
+
+// saveAndLoadProject saves v's project to path with SaveProjectTo and
+// reads it back.
+func saveAndLoadProject(t *testing.T, v *Viewer, path string) Project {
+	t.Helper()
+	saved := make(chan error, 1)
+	onUI(func() { v.SaveProjectTo(path, func(err error) { saved <- err }) })
+	if err := <-saved; err != nil {
+		t.Fatalf("save project %s: %v", path, err)
+	}
+	p, err := LoadProject(path)
+	if err != nil {
+		t.Fatalf("load project %s: %v", path, err)
+	}
+	return p
 }
 
 // viewerWithProject returns a new test viewer with the project at path
@@ -858,16 +866,7 @@ func TestViewerOpensProjectWithoutMissingLabels(t *testing.T) {
 		}
 	})
 
-	again := filepath.Join(dir, "again.json")
-	done := make(chan error, 1)
-	onUI(func() { w.SaveProjectTo(again, func(err error) { done <- err }) })
-	if err := <-done; err != nil {
-		t.Fatalf("saving a project with a missing label layer: %v", err)
-	}
-	q, err := LoadProject(again)
-	if err != nil {
-		t.Fatal(err)
-	}
+	q := saveAndLoadProject(t, w, filepath.Join(dir, "again.json"))
 	if q.Labels == nil || q.Labels.Path != filepath.Join(dir, "gone.shp") || q.Labels.SHA256 != "" {
 		t.Errorf("saved labels %+v, want the missing path without a sha256", q.Labels)
 	}

@@ -161,8 +161,8 @@ type guiApp struct {
 	// reg and chosenModels.
 	modelsMu sync.Mutex
 	// chosenModels is set when the user loads a set from the training tab.
-	// With it, or with --models, opened rasters keep the current set;
-	// otherwise each gets the shipped set nearest its ground resolution.
+	// With it, or with --models, opened rasters keep the current set.
+	// Otherwise each gets the shipped set nearest its ground resolution.
 	chosenModels bool
 }
 
@@ -327,9 +327,9 @@ type sceneModels struct {
 
 // modelsForScene returns the model set for a raster of resM metres per
 // pixel that is being opened. Unless the user chose a set (--models or the
-// training tab), that is the shipped set nearest resM, loaded but left
-// pending when another set is active: finishSceneModels activates it once
-// the raster has opened.
+// training tab), that is the shipped set nearest resM. When another set is
+// active, the new one is loaded but left pending, and finishSceneModels
+// activates it once the raster has opened.
 func (g *guiApp) modelsForScene(resM float64) sceneModels {
 	g.modelsMu.Lock()
 	defer g.modelsMu.Unlock()
